@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/** `foreman serve [options]`: the headless core in the foreground. */
+import { ConfigError, parseConfig, usage } from '../core/config.js';
+import { startForeman } from '../core/foreman.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage());
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`foreman: unknown command "${command}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  let config;
+  try {
+    config = parseConfig(rest);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`foreman: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const foreman = await startForeman(config, { logger: { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', stream: process.stderr } });
+  process.stdout.write(`foreman listening on ${foreman.url}\n`);
+  process.stdout.write(`upstream Ollama: ${config.upstream.origin}${config.upstream.prefix}\n`);
+  process.stdout.write(`data: ${config.dataDir}\n`);
+  process.stdout.write(`point clients here: OLLAMA_HOST=${foreman.url}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stdout.write(`foreman: ${signal}, finishing running requests\n`);
+      foreman.close().then(resolve, (err) => {
+        process.stderr.write(`foreman: shutdown failed: ${(err as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`foreman: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,125 @@
+/**
+ * foreman's settings, from command-line options and `FOREMAN_*` environment variables (options win).
+ * The table in the README is generated from the same list of names.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseOllamaHost, type UpstreamAddress } from '../ollama/ollama-host.js';
+
+export interface ForemanConfig {
+  listenHost: string;
+  listenPort: number;
+  upstream: UpstreamAddress;
+  dataDir: string;
+  concurrency: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  webhookSecret: string | null;
+  webhookRetriesMs: number[];
+  manageOllama: boolean;
+  ollamaBin: string;
+  retentionDays: number;
+  bodyLimit: number;
+  /** Extra allowed browser origins (`OLLAMA_ORIGINS`, `FOREMAN_ORIGINS`), added to Ollama's defaults. */
+  origins: string[];
+}
+
+export class ConfigError extends Error {}
+
+export const OPTIONS = {
+  listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens (HOST:PORT; port 0 picks a free one)', default: '127.0.0.1:11435' },
+  upstream: { type: 'string', env: 'FOREMAN_UPSTREAM', help: 'the Ollama server', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
+  'data-dir': { type: 'string', env: 'FOREMAN_DATA_DIR', help: 'SQLite database and secrets', default: "the OS's app-data folder for foreman" },
+  concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight to Ollama at once (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
+  'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a job waiting this long gets its model served next', default: '30000' },
+  'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
+  'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
+  'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts (ms/s/m/h)', default: '5s,5m,30m,2h,5h,10h,10h' },
+  'manage-ollama': { type: 'boolean', env: 'FOREMAN_MANAGE_OLLAMA', help: 'start and keep alive a local `ollama serve` when the upstream is down', default: 'off' },
+  'ollama-bin': { type: 'string', env: 'FOREMAN_OLLAMA_BIN', help: 'the Ollama binary the supervisor starts', default: '`ollama` on PATH' },
+  'retention-days': { type: 'string', env: 'FOREMAN_RETENTION_DAYS', help: 'finished jobs older than this are deleted', default: '30' },
+  'body-limit-mb': { type: 'string', env: 'FOREMAN_BODY_LIMIT_MB', help: 'largest request body accepted (413 beyond)', default: '100' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Electron's `app.getPath('userData')` for an app named foreman, so the app and the CLI share data. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  const home = os.homedir();
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'foreman');
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'foreman');
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'foreman');
+}
+
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) throw new ConfigError(`"${text}" is not a duration (use ms, s, m or h, e.g. 5s)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim());
+  if (!m) throw new ConfigError(`--listen wants HOST:PORT, got "${text}"`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`--listen port ${port} is out of range`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function int(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name} wants a whole number ≥ ${min}, got "${text}"`);
+  return n;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ForemanConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, { type: v.type }]));
+    values = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const get = (name: OptionName): string | undefined => {
+    const v = values[name];
+    if (v !== undefined) return String(v);
+    const e = env[OPTIONS[name].env];
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const flag = (name: OptionName): boolean => {
+    const v = get(name);
+    return v !== undefined && !['0', 'false', 'no', 'off'].includes(v.toLowerCase());
+  };
+  const listen = parseListen(get('listen') ?? '127.0.0.1:11435');
+  const secret = get('webhook-secret') ?? null;
+  if (secret !== null && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
+    throw new ConfigError('--webhook-secret wants whsec_ followed by the base64 of 24 to 64 random bytes');
+  }
+  const origins = [env.OLLAMA_ORIGINS, env.FOREMAN_ORIGINS]
+    .filter((v): v is string => !!v)
+    .flatMap((v) => v.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return {
+    listenHost: listen.host,
+    listenPort: listen.port,
+    upstream: parseOllamaHost(get('upstream') ?? env.OLLAMA_HOST ?? 'http://127.0.0.1:11434'),
+    dataDir: path.resolve(get('data-dir') ?? defaultDataDir(env)),
+    concurrency: int('concurrency', get('concurrency') ?? '1', 1),
+    maxWaitMs: int('max-wait-ms', get('max-wait-ms') ?? '30000', 0),
+    maxQueue: int('max-queue', get('max-queue') ?? '512', 1),
+    webhookSecret: secret,
+    webhookRetriesMs: (get('webhook-retries') ?? '5s,5m,30m,2h,5h,10h,10h').split(',').map(parseDuration),
+    manageOllama: flag('manage-ollama'),
+    ollamaBin: get('ollama-bin') ?? 'ollama',
+    retentionDays: int('retention-days', get('retention-days') ?? '30', 1),
+    bodyLimit: int('body-limit-mb', get('body-limit-mb') ?? '100', 1) * 1024 * 1024,
+    origins,
+  };
+}
+
+export function usage(): string {
+  const rows = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.type === 'string' ? ' VALUE' : ''}\n      ${o.help} (default: ${o.default}; env ${o.env})`);
+  return `usage: foreman serve [options]\n\noptions:\n${rows.join('\n')}\n`;
+}

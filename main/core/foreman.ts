@@ -1,0 +1,97 @@
+/**
+ * The composition root of the headless core: opens the store, builds the Ollama client, the scheduler
+ * and the server, listens, and shuts down in reverse order. The CLI and the Electron shell both call it.
+ */
+import path from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { openStore, type Store } from '../store/store.js';
+import { createScheduler, systemClock, type Clock, type Scheduler } from '../scheduler/scheduler.js';
+import { createOllamaClient, type OllamaClient } from '../ollama/client.js';
+import { buildServer } from '../server/build-server.js';
+import { DEFAULT_ALLOWED_ORIGINS, isLoopbackAddress } from '../server/safety.js';
+import { loadWebhookSecret } from './webhook-secret.js';
+import type { ForemanConfig } from './config.js';
+
+export interface Foreman {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  scheduler: Scheduler;
+  ollama: OllamaClient;
+  webhookSecret: string;
+  /** Stop taking work, let running jobs finish within `graceMs`, then close the server and the database. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function startForeman(
+  config: ForemanConfig,
+  options: { clock?: Clock; logger?: FastifyServerOptions['logger'] } = {},
+): Promise<Foreman> {
+  const clock = options.clock ?? systemClock;
+  const store = openStore({ file: path.join(config.dataDir, 'foreman.db') });
+  store.failInterruptedPassthrough(clock.now());
+  const webhookSecret = loadWebhookSecret(config.dataDir, config.webhookSecret);
+  const ollama = createOllamaClient({ upstream: config.upstream, connections: Math.max(16, config.concurrency * 2) });
+  const scheduler = createScheduler({
+    concurrency: config.concurrency,
+    maxWaitMs: config.maxWaitMs,
+    maxQueue: config.maxQueue,
+    clock,
+    residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
+  });
+  const app = buildServer({
+    store,
+    scheduler,
+    ollama,
+    clock,
+    checkHost: isLoopbackAddress(config.listenHost),
+    allowedOrigins: [...config.origins, ...DEFAULT_ALLOWED_ORIGINS],
+    bodyLimit: config.bodyLimit,
+    logger: options.logger,
+  });
+
+  let draining = false;
+  app.addHook('onRequest', async (_request, reply) => {
+    if (draining) return reply.code(503).type('application/json; charset=utf-8').send('{"error":"foreman is shutting down"}');
+  });
+
+  const prune = () => store.pruneFinished(clock.now() - config.retentionDays * DAY_MS);
+  prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
+
+  let url: string;
+  try {
+    url = await app.listen({ host: config.listenHost, port: config.listenPort });
+  } catch (err) {
+    clearInterval(pruneTimer);
+    await ollama.close();
+    store.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    store,
+    scheduler,
+    ollama,
+    webhookSecret,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        draining = true;
+        scheduler.pause();
+        await Promise.race([scheduler.whenIdle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+        clearInterval(pruneTimer);
+        await app.close();
+        await ollama.close();
+        store.failInterruptedPassthrough(clock.now());
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

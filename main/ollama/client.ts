@@ -1,0 +1,114 @@
+/**
+ * The one place foreman talks to Ollama over HTTP. Takes an undici dispatcher so tests and benchmarks
+ * can pass their own; in production a keep-alive Pool to the upstream.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { normalizeModel } from './model-name.js';
+import type { UpstreamAddress } from './ollama-host.js';
+
+export interface OllamaClientOptions {
+  upstream: UpstreamAddress;
+  dispatcher?: Dispatcher;
+  /** Keep-alive connections to the upstream. @default 16 */
+  connections?: number;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body?: Buffer | NodeJS.ReadableStream | null;
+  signal?: AbortSignal;
+}
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the proxy must set itself.
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+]);
+
+export type OllamaClient = ReturnType<typeof createOllamaClient>;
+
+export function createOllamaClient(options: OllamaClientOptions) {
+  const { upstream } = options;
+  const dispatcher =
+    options.dispatcher ??
+    new Pool(upstream.origin, {
+      connections: options.connections ?? 16,
+      // Ollama writes nothing while a model loads, which can take minutes: no header or body timeout.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 60_000,
+    });
+  const ownsDispatcher = !options.dispatcher;
+
+  function forwardHeaders(headers: IncomingHttpHeaders, hasBody: boolean, length?: number): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      out[name] = value;
+    }
+    // Ollama on loopback refuses foreign Host headers (DNS-rebinding guard): speak as its own address.
+    out.host = upstream.host;
+    if (length !== undefined) out['content-length'] = String(length);
+    else if (hasBody && headers['content-length']) out['content-length'] = headers['content-length'];
+    return out;
+  }
+
+  return {
+    upstream,
+
+    request(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+      const isBuffer = Buffer.isBuffer(req.body);
+      const hasBody = req.body != null;
+      return dispatcher.request({
+        origin: upstream.origin,
+        method: req.method as Dispatcher.HttpMethod,
+        path: upstream.prefix + req.path,
+        headers: forwardHeaders(req.headers, hasBody, isBuffer ? (req.body as Buffer).length : undefined),
+        body: req.body as Dispatcher.DispatchOptions['body'],
+        signal: req.signal,
+      });
+    },
+
+    /** Normalised names of the models Ollama holds in memory now (`/api/ps`). */
+    async residentModels(signal?: AbortSignal): Promise<string[]> {
+      const res = await dispatcher.request({
+        origin: upstream.origin,
+        method: 'GET',
+        path: `${upstream.prefix}/api/ps`,
+        headers: { host: upstream.host },
+        signal: signal ?? AbortSignal.timeout(2000),
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`/api/ps answered ${res.statusCode}`);
+      }
+      const data = (await res.body.json()) as { models?: { name?: string; model?: string }[] | null };
+      return (data.models ?? []).map((m) => normalizeModel(m.model ?? m.name ?? '')).filter(Boolean);
+    },
+
+    /** True if something answers `GET /` at the upstream. */
+    async isUp(timeoutMs = 1000): Promise<boolean> {
+      try {
+        const res = await dispatcher.request({
+          origin: upstream.origin,
+          method: 'GET',
+          path: `${upstream.prefix}/`,
+          headers: { host: upstream.host },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await res.body.dump();
+        return res.statusCode < 500;
+      } catch {
+        return false;
+      }
+    },
+
+    async close(): Promise<void> {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}

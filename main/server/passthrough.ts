@@ -1,0 +1,190 @@
+/**
+ * Ollama's own API at Ollama's paths. Inference requests become jobs and wait for the scheduler;
+ * everything else is piped straight to the upstream, including paths foreman has never heard of,
+ * so Ollama answers its own 404s and 405s.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Store } from '../store/store.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Clock } from '../scheduler/scheduler.js';
+import type { OllamaClient } from '../ollama/client.js';
+import { decodeGoJson } from '../ollama/go-json.js';
+import { isCloudModel, normalizeModel } from '../ollama/model-name.js';
+import { BUSY_MESSAGE, INFERENCE_ROUTES, type InferenceRoute } from '../ollama/wire.js';
+import { assembleTranscript } from '../ollama/transcript.js';
+import { newJobId } from '../core/ids.js';
+import { HttpError, flavorOf, writeError } from './errors.js';
+import { pipeBody, writeUpstreamHead } from './pipe.js';
+
+export interface PassthroughDeps {
+  store: Store;
+  scheduler: Scheduler;
+  ollama: OllamaClient;
+  clock: Clock;
+  /** Bytes of one answer kept for its transcript; the client always gets all of them. @default 16 MiB */
+  transcriptCap?: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function upstreamFailure(ollama: OllamaClient, err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const detail = e.cause?.message ?? e.message ?? String(err);
+  return `could not reach Ollama at ${ollama.upstream.origin}: ${detail}`;
+}
+
+/** Streams any request to the upstream and its answer back, untouched. No job, no queue. */
+async function forward(ollama: OllamaClient, request: FastifyRequest, reply: FastifyReply, body: Buffer | Readable | undefined) {
+  reply.hijack();
+  const res = reply.raw;
+  const abort = new AbortController();
+  const onClose = () => { if (!res.writableEnded) abort.abort(); };
+  res.on('close', onClose);
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await ollama.request({ method: request.method, path: request.url, headers: request.headers, body, signal: abort.signal });
+  } catch (err) {
+    if (!abort.signal.aborted) writeError(res, flavorOf(request.url), 502, upstreamFailure(ollama, err));
+    return;
+  }
+  writeUpstreamHead(res, upstream);
+  try {
+    await pipeBody(res, upstream.body);
+  } catch {
+    res.destroy();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function clientOf(request: FastifyRequest): string {
+  const ua = request.headers['user-agent'];
+  return ua ? `${request.ip} ${ua}` : request.ip;
+}
+
+export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughDeps): Promise<void> {
+  const { store, scheduler, ollama, clock } = deps;
+  const transcriptCap = deps.transcriptCap ?? 16 * 1024 * 1024;
+
+  // Ollama ignores Content-Type (`curl -d` sends form encoding), so every body is taken as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, model: string, stream: boolean) {
+    const id = newJobId();
+    const lane = normalizeModel(model);
+    const createdAt = clock.now();
+    store.insertJob({
+      id, source: 'passthrough', route: route.path, api: route.api, model, lane, client: clientOf(request),
+      priority: 0, stream, createdAt, request: raw.toString('utf8'),
+    });
+    const ticket = scheduler.enqueue({ id, lane, cls: 0 });
+    reply.hijack();
+    const res: ServerResponse = reply.raw;
+    const abort = new AbortController();
+    const onClose = () => {
+      if (res.writableEnded) return;
+      ticket.cancel();
+      abort.abort();
+    };
+    res.on('close', onClose);
+    const finish = (outcome: Parameters<Store['finishJob']>[1]) => store.finishJob(id, outcome);
+
+    const slot = await ticket.slot;
+    if (!slot) {
+      finish({ state: 'canceled', finishedAt: clock.now(), error: 'client disconnected while queued' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let upstream: Dispatcher.ResponseData | undefined;
+    let ended: 'complete' | 'client-gone' | 'upstream-failed' = 'upstream-failed';
+    let failure: string | null = null;
+    try {
+      if (!store.markWorking(id, clock.now())) return;
+      upstream = await ollama.request({ method: 'POST', path: request.url, headers: request.headers, body: raw, signal: abort.signal });
+      writeUpstreamHead(res, upstream);
+      ended = await pipeBody(res, upstream.body, {
+        onChunk(chunk) {
+          if (kept >= transcriptCap) return;
+          chunks.push(chunk);
+          kept += chunk.length;
+        },
+      });
+    } catch (err) {
+      if (abort.signal.aborted) ended = 'client-gone';
+      else if (!upstream) {
+        failure = upstreamFailure(ollama, err);
+        writeError(res, route.flavor, 502, failure);
+      } else {
+        failure = `Ollama's answer broke off: ${(err as Error).message}`;
+        res.destroy();
+      }
+    } finally {
+      slot.release();
+      res.off('close', onClose);
+    }
+    // The client has its bytes; assembling and storing the transcript waits for the next turn.
+    setImmediate(() => {
+      const finishedAt = clock.now();
+      if (ended === 'client-gone') {
+        finish({ state: 'canceled', finishedAt, statusCode: upstream?.statusCode ?? null, error: 'client disconnected while working' });
+        return;
+      }
+      if (!upstream || ended !== 'complete') {
+        finish({ state: 'failed', finishedAt, statusCode: upstream?.statusCode ?? 502, error: failure });
+        return;
+      }
+      const t = assembleTranscript({
+        api: route.api,
+        flavor: route.flavor,
+        status: upstream.statusCode,
+        contentType: String(upstream.headers['content-type'] ?? ''),
+        body: Buffer.concat(chunks),
+      });
+      finish({
+        state: t.error ? 'failed' : 'succeeded',
+        finishedAt,
+        statusCode: upstream.statusCode,
+        error: t.error,
+        response: t.response,
+        ...t.figures,
+      });
+    });
+  }
+
+  for (const route of INFERENCE_ROUTES) {
+    app.post(route.path, async (request, reply) => {
+      const raw = (request.body as Buffer | undefined) ?? EMPTY;
+      const decoded = decodeGoJson(raw);
+      if (!decoded.ok) {
+        throw new HttpError(400, decoded.message === 'EOF' && route.flavor === 'native' ? 'missing request body' : decoded.message);
+      }
+      const body = (decoded.value ?? {}) as Record<string, unknown>;
+      const model = typeof body === 'object' && !Array.isArray(body) ? body.model : undefined;
+      const streamField = body.stream;
+      // Without a usable model name nothing can run; Ollama answers with its own route-specific error.
+      if (typeof model !== 'string' || model.trim() === '' || (streamField != null && typeof streamField !== 'boolean')) {
+        return forward(ollama, request, reply, raw);
+      }
+      // Cloud models run on ollama.com: they must not wait behind the local GPU.
+      if (isCloudModel(model)) return forward(ollama, request, reply, raw);
+      if (scheduler.waiting >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
+      const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
+      return runJob(route, request, reply, raw, model, stream);
+    });
+  }
+}
+
+/** Everything that is not an inference route, in a context whose body parser streams. */
+export async function forwardPlugin(app: FastifyInstance, deps: { ollama: OllamaClient }): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.setNotFoundHandler((request, reply) => {
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : (request.body as Readable | undefined) ?? request.raw;
+    return forward(deps.ollama, request, reply, body);
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * The only module that speaks SQL. Plain synchronous functions over prepared statements on one writer
+ * connection; every state change is a conditional UPDATE so a job ends in exactly one terminal state.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JobApi, JobFigures, JobSource, JobState, JobSummary } from '../../shared/types.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface NewJob {
+  id: string;
+  source: JobSource;
+  route: string;
+  api: JobApi;
+  model: string;
+  lane: string;
+  client: string | null;
+  priority: number;
+  stream: boolean;
+  createdAt: number;
+  request: string;
+}
+
+export interface JobOutcome extends JobFigures {
+  state: 'succeeded' | 'failed' | 'canceled';
+  finishedAt: number;
+  statusCode?: number | null;
+  error?: string | null;
+  /** The assembled answer (what Ollama returns for `stream: false`), as JSON text. */
+  response?: string | null;
+}
+
+export interface JobRecord extends JobSummary {
+  request: string;
+  response: string | null;
+}
+
+export interface ListJobsQuery {
+  state?: JobState;
+  lane?: string;
+  limit?: number;
+  /** Return jobs created before this id (ids sort by creation). */
+  before?: string;
+}
+
+export interface StoreOptions {
+  /** Database file; `:memory:` for throwaway stores. */
+  file: string;
+}
+
+const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+
+const SUMMARY_COLUMNS = `id, source, route, api, model, lane, state, priority, stream, client, created_at, started_at,
+  finished_at, status_code, error, ${FIGURES.join(', ')}`;
+
+type Row = Record<string, unknown>;
+
+function toSummary(row: Row): JobSummary {
+  const job = { ...row, stream: row.stream === 1 } as unknown as JobSummary & Record<string, unknown>;
+  for (const k of FIGURES) if (job[k] === null) delete job[k];
+  return job;
+}
+
+export type Store = ReturnType<typeof openStore>;
+
+export function openStore(options: StoreOptions) {
+  if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  const db = new Database(options.file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives any process crash (kill -9 included); only an OS crash or power
+  // loss can drop the last commits. That trade buys a fsync-free hot path (ADR-0013).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('wal_autocheckpoint = 1000');
+  verifyPragmas(db, options.file);
+  migrate(db);
+
+  const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream,
+      created_at, request) VALUES (@id, @source, @route, @api, @model, @lane, @client, 'queued', @priority, @stream,
+      @createdAt, @request)`);
+  const toWorking = db.prepare(`UPDATE jobs SET state = 'working', started_at = ? WHERE id = ? AND state = 'queued'`);
+  const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode,
+      error = @error, response = @response, ${FIGURES.map((f) => `${f} = @${f}`).join(', ')}
+      WHERE id = @id AND state IN ('queued', 'working')`);
+  const byId = db.prepare(`SELECT ${SUMMARY_COLUMNS}, request, response FROM jobs WHERE id = ?`);
+  const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
+      WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
+  const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`);
+
+  return {
+    db,
+
+    insertJob(job: NewJob): void {
+      insert.run({ ...job, stream: job.stream ? 1 : 0 });
+    },
+
+    /** queued → working; false if the job is no longer queued (canceled meanwhile). */
+    markWorking(id: string, at: number): boolean {
+      return toWorking.run(at, id).changes === 1;
+    },
+
+    /** queued|working → terminal; false if the job already ended (one terminal state per job). */
+    finishJob(id: string, outcome: JobOutcome): boolean {
+      // An answer can finish after shutdown closed the database; the start-up sweep accounts for it.
+      if (!db.open) return false;
+      const params: Record<string, unknown> = {
+        id,
+        state: outcome.state,
+        finishedAt: outcome.finishedAt,
+        statusCode: outcome.statusCode ?? null,
+        error: outcome.error ?? null,
+        response: outcome.response ?? null,
+      };
+      for (const f of FIGURES) params[f] = outcome[f] ?? null;
+      return toTerminal.run(params).changes === 1;
+    },
+
+    getJob(id: string): JobRecord | undefined {
+      const row = byId.get(id) as Row | undefined;
+      if (!row) return undefined;
+      return { ...toSummary(row), request: row.request as string, response: (row.response as string | null) ?? null };
+    },
+
+    listJobs(query: ListJobsQuery = {}): JobSummary[] {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.state) { where.push('state = ?'); params.push(query.state); }
+      if (query.lane) { where.push('lane = ?'); params.push(query.lane); }
+      if (query.before) { where.push('id < ?'); params.push(query.before); }
+      const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY id DESC LIMIT ?`;
+      params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));
+      return (db.prepare(sql).all(...params) as Row[]).map(toSummary);
+    },
+
+    /**
+     * A passthrough client's connection dies with the process, so nobody can receive those answers:
+     * they end `failed` at start-up rather than run again for no one.
+     */
+    failInterruptedPassthrough(at: number): number {
+      return interrupted.run(at, 'interrupted: foreman stopped before the request finished').changes;
+    },
+
+    /** Deletes finished jobs older than the retention window; returns how many. */
+    pruneFinished(olderThan: number): number {
+      return prune.run(olderThan).changes;
+    },
+
+    close(): void {
+      if (!db.open) return;
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
+
+function verifyPragmas(db: Database.Database, file: string): void {
+  const want: Record<string, unknown> = {
+    journal_mode: file === ':memory:' ? 'memory' : 'wal',
+    synchronous: 1,
+    foreign_keys: 1,
+    busy_timeout: 5000,
+  };
+  for (const [name, value] of Object.entries(want)) {
+    const got = db.pragma(name, { simple: true });
+    if (got !== value) throw new Error(`SQLite pragma ${name} is ${String(got)}, expected ${String(value)} (${file})`);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this foreman (${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

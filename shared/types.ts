@@ -1,0 +1,39 @@
+/** Types shared by the core (main/) and the window (renderer/). No runtime imports here. */
+
+export type JobState = 'queued' | 'working' | 'succeeded' | 'failed' | 'canceled';
+export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'canceled'];
+
+/** Where a job came from: a client using Ollama's own API, or the async `/jobs` surface. */
+export type JobSource = 'passthrough' | 'jobs';
+
+export type JobApi = 'chat' | 'generate' | 'embed' | 'embeddings';
+
+/** Figures Ollama reports on the final chunk (nanoseconds and token counts). */
+export interface JobFigures {
+  total_duration?: number;
+  load_duration?: number;
+  prompt_eval_count?: number;
+  prompt_eval_duration?: number;
+  eval_count?: number;
+  eval_duration?: number;
+}
+
+export interface JobSummary extends JobFigures {
+  id: string;
+  source: JobSource;
+  route: string;
+  api: JobApi;
+  /** The model name as the client sent it. */
+  model: string;
+  /** The normalised name (`llama3.2` → `llama3.2:latest`): the lane the job waits in. */
+  lane: string;
+  state: JobState;
+  priority: number;
+  stream: boolean;
+  client: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  status_code: number | null;
+  error: string | null;
+}
