@@ -1,0 +1,300 @@
+/**
+ * Ollama's scheduler in miniature (server/sched.go): a request for a resident model attaches to it at
+ * once; anything else waits in a bounded pending-load queue that one loop drains in FIFO order,
+ * loading one model at a time and evicting to stay under `maxLoaded`. Each runner has a FIFO
+ * semaphore of `parallel` slots with no limit on waiters, so `maxQueue` only bounds load waits.
+ */
+import { BUSY_MESSAGE } from '../ollama/wire.js';
+import type { SimModel } from './sim-models.js';
+import { nowNs, rejectOnAbort, sleep } from './sim-time.js';
+
+export class SchedulerError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The runner's load was abandoned because its requester went away; attached requests re-queue. */
+class LoadAbandoned extends Error {}
+
+/** Go's `time.Duration(math.MaxInt64)`: what a negative keep_alive turns into (about 292 years). */
+const FOREVER_NS = 9_223_372_036_854_775_807n;
+export const DEFAULT_NUM_CTX = 4096;
+
+export interface SchedulerOptions {
+  loadMs: number;
+  maxLoaded: number;
+  parallel: number;
+  maxQueue: number;
+  keepAliveMs: number;
+  onLoad?: (model: string) => void;
+}
+
+export interface AcquireRequest {
+  model: SimModel;
+  /** The request's keep_alive in ms (`Infinity` = forever); omitted leaves the runner's value. */
+  keepAliveMs?: number;
+  numCtx?: number;
+  failLoad?: boolean;
+  signal: AbortSignal;
+}
+
+interface Runner {
+  model: SimModel;
+  numCtx: number;
+  keepAliveMs: number;
+  loading: boolean;
+  ready: Promise<void>;
+  settle: (err?: Error) => void;
+  refCount: number;
+  active: number;
+  waiters: Array<{ resolve: () => void; reject: (e: unknown) => void; signal: AbortSignal }>;
+  expiresAtNs?: bigint;
+  timer?: NodeJS.Timeout;
+  evicting: boolean;
+  gone: boolean;
+  lastUsedNs: bigint;
+  unloaded: Promise<void>;
+  markUnloaded: () => void;
+}
+
+export interface Lease {
+  /** Waits for one of the runner's parallel slots; the returned function frees it. */
+  slot(signal: AbortSignal): Promise<() => void>;
+  /** Drops this request's reference; the keep-alive timer starts when none are left. */
+  release(): void;
+}
+
+export interface RunnerSnapshot {
+  model: SimModel;
+  numCtx: number;
+  expiresAtNs: bigint;
+  loading: boolean;
+}
+
+export interface SimScheduler {
+  acquire(req: AcquireRequest): Promise<Lease>;
+  /** `keep_alive: 0` with an empty prompt: unload now if idle, else as soon as it is. */
+  expire(model: SimModel): void;
+  /** Resident runners, longest remaining keep-alive first (the `/api/ps` order). */
+  snapshot(): RunnerSnapshot[];
+  close(): void;
+}
+
+export function createSimScheduler(options: SchedulerOptions): SimScheduler {
+  const runners = new Map<string, Runner>();
+  const pending: Array<{ req: AcquireRequest; resolve: (l: Lease) => void; reject: (e: unknown) => void }> = [];
+  let draining = false;
+  let closed = false;
+
+  const key = (m: SimModel) => m.name.toLowerCase();
+  const ttlNs = (ms: number) => (ms === Infinity ? FOREVER_NS : BigInt(Math.round(ms * 1e6)));
+  const needsReload = (r: Runner, req: AcquireRequest) => req.failLoad === true || (req.numCtx ?? DEFAULT_NUM_CTX) !== r.numCtx;
+  const slotsFor = (r: Runner) => (r.model.kind === 'embedding' ? 1 : Math.max(1, options.parallel));
+
+  function unload(r: Runner): void {
+    r.gone = true;
+    if (r.timer) clearTimeout(r.timer);
+    if (runners.get(key(r.model)) === r) runners.delete(key(r.model));
+    r.markUnloaded();
+    void drain();
+  }
+
+  function onIdle(r: Runner): void {
+    const now = nowNs();
+    r.lastUsedNs = now;
+    if (r.gone) return;
+    if (r.evicting || r.keepAliveMs <= 0) return unload(r);
+    r.expiresAtNs = now + ttlNs(r.keepAliveMs);
+    if (r.keepAliveMs !== Infinity) {
+      r.timer = setTimeout(() => r.refCount === 0 && unload(r), Math.min(r.keepAliveMs, 2 ** 31 - 1));
+      r.timer.unref();
+    }
+  }
+
+  function lease(r: Runner): Lease {
+    let released = false;
+    return {
+      slot(signal) {
+        if (r.active < slotsFor(r)) {
+          r.active++;
+          return Promise.resolve(releaseSlot(r));
+        }
+        return new Promise((resolve, reject) => {
+          const waiter = { resolve: () => resolve(releaseSlot(r)), reject, signal };
+          r.waiters.push(waiter);
+          signal.addEventListener('abort', () => {
+            const i = r.waiters.indexOf(waiter);
+            if (i >= 0) r.waiters.splice(i, 1);
+            reject(signal.reason);
+          }, { once: true });
+        });
+      },
+      release() {
+        if (released) return;
+        released = true;
+        r.refCount--;
+        if (r.refCount === 0 && !r.loading) onIdle(r);
+      },
+    };
+  }
+
+  function releaseSlot(r: Runner): () => void {
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      r.active--;
+      const next = r.waiters.shift();
+      if (next) {
+        r.active++;
+        next.resolve();
+      }
+    };
+  }
+
+  async function attach(r: Runner, req: AcquireRequest): Promise<Lease> {
+    r.refCount++;
+    r.lastUsedNs = nowNs();
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = undefined;
+    if (req.keepAliveMs !== undefined) r.keepAliveMs = req.keepAliveMs;
+    const l = lease(r);
+    try {
+      await Promise.race([r.ready, rejectOnAbort(req.signal)]);
+      return l;
+    } catch (err) {
+      l.release();
+      if (err instanceof LoadAbandoned) return acquire(req);
+      throw err;
+    }
+  }
+
+  function acquire(req: AcquireRequest): Promise<Lease> {
+    if (closed) return Promise.reject(new SchedulerError(500, 'server shutting down'));
+    const r = runners.get(key(req.model));
+    if (r && !needsReload(r, req)) return attach(r, req);
+    // A buffered channel of maxQueue: an idle drain loop takes the request directly, like a receiver
+    // blocked on the channel, so even maxQueue 0 serves one load at a time.
+    const handOff = !draining && pending.length === 0;
+    if (!handOff && pending.length >= options.maxQueue) return Promise.reject(new SchedulerError(503, BUSY_MESSAGE));
+    return new Promise((resolve, reject) => {
+      const item = { req, resolve, reject };
+      pending.push(item);
+      req.signal.addEventListener('abort', () => {
+        const i = pending.indexOf(item);
+        if (i >= 0) pending.splice(i, 1);
+        reject(req.signal.reason);
+      }, { once: true });
+      void drain();
+    });
+  }
+
+  /** The single `processPending` loop: requests are served strictly one at a time. */
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      for (let item = pending.shift(); item; item = pending.shift()) {
+        if (item.req.signal.aborted) continue;
+        try {
+          const l = await serve(item.req);
+          // Its client left while it was being served: the caller is gone, so drop the reference here.
+          if (item.req.signal.aborted) l.release();
+          else item.resolve(l);
+        } catch (err) {
+          item.reject(err);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function serve(req: AcquireRequest): Promise<Lease> {
+    const current = runners.get(key(req.model));
+    if (current && !needsReload(current, req)) return attach(current, req);
+    if (current) await evict(current, req.signal);
+    while (runners.size >= Math.max(1, options.maxLoaded)) await evict(pickVictim(), req.signal);
+    return load(req);
+  }
+
+  function pickVictim(): Runner {
+    const all = [...runners.values()];
+    const idle = all.filter((r) => r.refCount === 0 && !r.loading).sort((a, b) => cmp(a.lastUsedNs, b.lastUsedNs));
+    if (idle[0]) return idle[0];
+    const busy = all.sort((a, b) => a.keepAliveMs - b.keepAliveMs || cmp(a.lastUsedNs, b.lastUsedNs));
+    return busy[0] as Runner;
+  }
+
+  /** Marks the runner to unload as soon as its in-flight requests finish, and waits for that. */
+  async function evict(r: Runner, signal: AbortSignal): Promise<void> {
+    r.evicting = true;
+    if (r.refCount === 0 && !r.loading) unload(r);
+    await Promise.race([r.unloaded, rejectOnAbort(signal)]);
+  }
+
+  async function load(req: AcquireRequest): Promise<Lease> {
+    let settle!: (err?: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    ready.catch(() => {});
+    let markUnloaded!: () => void;
+    const unloaded = new Promise<void>((resolve) => (markUnloaded = resolve));
+    const r: Runner = {
+      model: req.model, numCtx: req.numCtx ?? DEFAULT_NUM_CTX, keepAliveMs: req.keepAliveMs ?? options.keepAliveMs,
+      loading: true, ready, settle, refCount: 0, active: 0, waiters: [], evicting: false, gone: false, lastUsedNs: nowNs(),
+      unloaded, markUnloaded,
+    };
+    runners.set(key(req.model), r);
+    const l = lease(r);
+    r.refCount++;
+    try {
+      await sleep(options.loadMs, req.signal);
+      if (req.failLoad) throw new SchedulerError(500, 'llama runner process has terminated: simulated load failure');
+    } catch (err) {
+      r.loading = false;
+      unload(r);
+      settle(req.signal.aborted ? new LoadAbandoned() : (err as Error));
+      throw err;
+    }
+    r.loading = false;
+    options.onLoad?.(r.model.name);
+    settle();
+    return l;
+  }
+
+  return {
+    acquire,
+    expire(model) {
+      const r = runners.get(key(model));
+      if (!r) return;
+      if (r.timer) clearTimeout(r.timer);
+      r.keepAliveMs = 0;
+      r.expiresAtNs = nowNs();
+      if (r.refCount === 0 && !r.loading) unload(r);
+    },
+    snapshot() {
+      const now = nowNs();
+      return [...runners.values()]
+        .map((r) => ({
+          model: r.model,
+          numCtx: r.numCtx,
+          loading: r.loading,
+          // Like Ollama: the expiry set when the runner last went idle, or now + keep-alive before that.
+          expiresAtNs: r.expiresAtNs ?? now + ttlNs(r.keepAliveMs),
+        }))
+        .sort((a, b) => cmp(b.expiresAtNs / 1_000_000_000n, a.expiresAtNs / 1_000_000_000n));
+    },
+    close() {
+      closed = true;
+      for (const r of runners.values()) if (r.timer) clearTimeout(r.timer);
+      for (const item of pending.splice(0)) item.reject(new SchedulerError(500, 'server shutting down'));
+    },
+  };
+}
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
