@@ -28,10 +28,13 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const foreman = await startForeman(config, { logger: { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', stream: process.stderr } });
-  process.stdout.write(`foreman listening on ${foreman.url}\n`);
-  process.stdout.write(`upstream Ollama: ${config.upstream.origin}${config.upstream.prefix}\n`);
-  process.stdout.write(`data: ${config.dataDir}\n`);
-  process.stdout.write(`point clients here: OLLAMA_HOST=${foreman.url}\n`);
+  // One write, so whoever waits for the listening line also has the rest.
+  process.stdout.write(
+    `foreman listening on ${foreman.url}\n` +
+      `upstream Ollama: ${config.upstream.origin}${config.upstream.prefix}\n` +
+      `data: ${config.dataDir}\n` +
+      `point clients here: OLLAMA_HOST=${foreman.url}\n`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

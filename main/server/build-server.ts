@@ -30,7 +30,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit,
     logger: deps.logger ?? false,
-    disableRequestLogging: true,
     // Open streams and keep-alive sockets would otherwise hold close() for seconds.
     forceCloseConnections: true,
     return503OnClosing: true,

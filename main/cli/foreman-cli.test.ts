@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ROOT, spawnForeman, spawnSimulator, type Spawned } from '../test-support/spawn-cli.js';
+import { tempDir } from '../test-support/test-config.js';
+
+let sim: Spawned;
+beforeAll(async () => {
+  sim = await spawnSimulator(['--load-ms', '10', '--tokens-per-sec', '0']);
+});
+afterAll(async () => {
+  sim.proc.kill('SIGTERM');
+  await sim.exited;
+});
+
+describe('foreman serve', () => {
+  it('prints its real address for --listen 127.0.0.1:0, serves, and exits 0 on SIGTERM', async () => {
+    const f = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()]);
+    expect(f.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(f.url).not.toMatch(/:0$/);
+    const res = await fetch(`${f.url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { done: boolean }).done).toBe(true);
+    f.proc.kill('SIGTERM');
+    expect(await f.exited).toBe(0);
+  });
+
+  it('takes every option from FOREMAN_* variables', async () => {
+    const dataDir = tempDir();
+    const f = await spawnForeman([], { FOREMAN_LISTEN: '127.0.0.1:0', FOREMAN_UPSTREAM: sim.url, FOREMAN_DATA_DIR: dataDir, FOREMAN_MAX_QUEUE: '7' });
+    expect(f.output()).toContain(`data: ${dataDir}`);
+    expect(f.output()).toContain(`upstream Ollama: ${sim.url}`);
+    const version = await fetch(`${f.url}/api/version`);
+    expect(version.status).toBe(200);
+    f.proc.kill('SIGINT');
+    expect(await f.exited).toBe(0);
+  });
+
+  it('refuses a bad option with a clear message and exit code 2', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--concurrency', 'lots'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--concurrency wants a whole number');
+  });
+
+  it('lists every option with its environment variable in --help', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const name of ['--listen', '--upstream', '--data-dir', '--concurrency', '--max-wait-ms', '--max-queue', '--webhook-secret', '--webhook-retries', '--manage-ollama', '--ollama-bin']) {
+      expect(r.stdout).toContain(name);
+    }
+    expect(r.stdout).toContain('FOREMAN_MAX_WAIT_MS');
+  });
+});
