@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, spawnForeman, spawnSimulator, type Spawned } from '../test-support/spawn-cli.js';
+import { ROOT, killSpawned, spawnForeman, spawnSimulator, type Spawned } from '../test-support/spawn-cli.js';
 import { tempDir } from '../test-support/test-config.js';
 
 let sim: Spawned;
 beforeAll(async () => {
   sim = await spawnSimulator(['--load-ms', '10', '--tokens-per-sec', '0']);
 });
-afterAll(async () => {
-  sim.proc.kill('SIGTERM');
-  await sim.exited;
-});
+afterAll(killSpawned);
 
 describe('foreman serve', () => {
   it('prints its real address for --listen 127.0.0.1:0, serves, and exits 0 on SIGTERM', async () => {

@@ -41,6 +41,7 @@ export async function startForeman(
     clock,
     residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
   });
+  let draining = false;
   const app = buildServer({
     store,
     scheduler,
@@ -50,11 +51,7 @@ export async function startForeman(
     allowedOrigins: [...config.origins, ...DEFAULT_ALLOWED_ORIGINS],
     bodyLimit: config.bodyLimit,
     logger: options.logger,
-  });
-
-  let draining = false;
-  app.addHook('onRequest', async (_request, reply) => {
-    if (draining) return reply.code(503).type('application/json; charset=utf-8').send('{"error":"foreman is shutting down"}');
+    isDraining: () => draining,
   });
 
   const prune = () => store.pruneFinished(clock.now() - config.retentionDays * DAY_MS);

@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Store } from '../store/store.js';
 import type { Clock, Scheduler } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
-import { installErrorHandler } from './errors.js';
+import { flavorOf, installErrorHandler } from './errors.js';
+import { errorReply } from '../ollama/wire.js';
 import { createSafetyHook } from './safety.js';
 import { forwardPlugin, passthroughPlugin } from './passthrough.js';
 import { adminPlugin } from './admin.js';
@@ -22,6 +23,8 @@ export interface ServerDeps {
   allowedOrigins: readonly string[];
   /** @default 100 MiB */
   bodyLimit?: number;
+  /** True once shutdown began: new requests get 503 while running ones finish. */
+  isDraining?: () => boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -39,6 +42,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   installErrorHandler(app, bodyLimit);
   app.addHook('onRequest', createSafetyHook({ checkHost: deps.checkHost, allowedOrigins: deps.allowedOrigins }));
+  const isDraining = deps.isDraining;
+  if (isDraining) {
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!isDraining()) return done();
+      const { contentType, body } = errorReply(flavorOf(request.url), 503, 'foreman is shutting down');
+      reply.code(503).type(contentType).send(body);
+    });
+  }
   app.register(adminPlugin, { prefix: '/foreman', scheduler: deps.scheduler, ollama: deps.ollama });
   app.register(passthroughPlugin, { store: deps.store, scheduler: deps.scheduler, ollama: deps.ollama, clock: deps.clock });
   app.register(forwardPlugin, { ollama: deps.ollama });

@@ -77,7 +77,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     const id = newJobId();
     const lane = normalizeModel(model);
     const createdAt = clock.now();
-    store.insertJob({
+    store.later.insertJob({
       id, source: 'passthrough', route: route.path, api: route.api, model, lane, client: clientOf(request),
       priority: 0, stream, createdAt, request: raw.toString('utf8'),
     });
@@ -91,7 +91,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       abort.abort();
     };
     res.on('close', onClose);
-    const finish = (outcome: Parameters<Store['finishJob']>[1]) => store.finishJob(id, outcome);
+    const finish = (outcome: Parameters<Store['finishJob']>[1]) => store.later.finishJob(id, outcome);
 
     const slot = await ticket.slot;
     if (!slot) {
@@ -104,7 +104,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     let ended: 'complete' | 'client-gone' | 'upstream-failed' = 'upstream-failed';
     let failure: string | null = null;
     try {
-      if (!store.markWorking(id, clock.now())) return;
+      store.later.markWorking(id, clock.now());
       upstream = await ollama.request({ method: 'POST', path: request.url, headers: request.headers, body: raw, signal: abort.signal });
       writeUpstreamHead(res, upstream);
       ended = await pipeBody(res, upstream.body, {

@@ -3,7 +3,7 @@
  * these stop DNS-rebinding (foreign Host) and cross-site requests (foreign Origin), as Ollama does,
  * but with an exact loopback Host allowlist (CVE-2024-28224).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
 /** Ollama's built-in CORS allowlist (gin-contrib/cors patterns), before `OLLAMA_ORIGINS` entries. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = [
@@ -56,15 +56,19 @@ export interface SafetyOptions {
   allowedOrigins: readonly string[];
 }
 
+/** A callback-style hook: it runs on every request, so no promise per request. */
 export function createSafetyHook(options: SafetyOptions) {
-  return async function safetyHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return function safetyHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const host = request.headers.host;
     if (options.checkHost && !isAllowedHost(host)) {
-      return reply.code(403).send();
+      reply.code(403).send();
+      return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !isAllowedOrigin(origin, host, options.allowedOrigins)) {
-      return reply.code(403).send();
+      reply.code(403).send();
+      return;
     }
+    done();
   };
 }

@@ -47,6 +47,8 @@ export interface ListJobsQuery {
 export interface StoreOptions {
   /** Database file; `:memory:` for throwaway stores. */
   file: string;
+  /** How long write-behind records may wait before they are committed together. @default 10 */
+  writeBehindMs?: number;
 }
 
 const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
@@ -88,7 +90,34 @@ export function openStore(options: StoreOptions) {
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
   const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`);
 
-  return {
+  // Write-behind: passthrough history is committed in batches, off the request path. A passthrough
+  // client's connection dies with the process anyway, so a crash can only lose the last few
+  // milliseconds of history for requests nobody could receive; /jobs writes never go this way.
+  const writeBehindMs = options.writeBehindMs ?? 10;
+  let behind: (() => void)[] = [];
+  let behindTimer: NodeJS.Timeout | null = null;
+  const commitBehind = db.transaction((ops: (() => void)[]) => {
+    for (const op of ops) op();
+  });
+  function flush(): void {
+    if (behindTimer) {
+      clearTimeout(behindTimer);
+      behindTimer = null;
+    }
+    if (behind.length === 0 || !db.open) return;
+    const ops = behind;
+    behind = [];
+    commitBehind(ops);
+  }
+  function later(op: () => void): void {
+    behind.push(op);
+    if (!behindTimer) {
+      behindTimer = setTimeout(flush, writeBehindMs);
+      behindTimer.unref();
+    }
+  }
+
+  const store = {
     db,
 
     insertJob(job: NewJob): void {
@@ -117,12 +146,14 @@ export function openStore(options: StoreOptions) {
     },
 
     getJob(id: string): JobRecord | undefined {
+      flush();
       const row = byId.get(id) as Row | undefined;
       if (!row) return undefined;
       return { ...toSummary(row), request: row.request as string, response: (row.response as string | null) ?? null };
     },
 
     listJobs(query: ListJobsQuery = {}): JobSummary[] {
+      flush();
       const where: string[] = [];
       const params: unknown[] = [];
       if (query.state) { where.push('state = ?'); params.push(query.state); }
@@ -139,6 +170,7 @@ export function openStore(options: StoreOptions) {
      * they end `failed` at start-up rather than run again for no one.
      */
     failInterruptedPassthrough(at: number): number {
+      flush();
       return interrupted.run(at, 'interrupted: foreman stopped before the request finished').changes;
     },
 
@@ -147,12 +179,24 @@ export function openStore(options: StoreOptions) {
       return prune.run(olderThan).changes;
     },
 
+    /** The same records, committed in a batch within `writeBehindMs`, in call order. */
+    later: {
+      insertJob: (job: NewJob) => later(() => store.insertJob(job)),
+      markWorking: (id: string, at: number) => later(() => store.markWorking(id, at)),
+      finishJob: (id: string, outcome: JobOutcome) => later(() => store.finishJob(id, outcome)),
+    },
+
+    /** Commits write-behind records now. */
+    flush,
+
     close(): void {
       if (!db.open) return;
+      flush();
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
   };
+  return store;
 }
 
 function verifyPragmas(db: Database.Database, file: string): void {

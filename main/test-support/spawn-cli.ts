@@ -13,12 +13,23 @@ export interface Spawned {
   exited: Promise<number | string>;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills whatever a test spawned and did not stop itself (a failed assertion skips the test's own kill). */
+export async function killSpawned(): Promise<void> {
+  const waits = [...live].map((p) => new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); }));
+  live.clear();
+  await Promise.all(waits);
+}
+
 export function spawnTs(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number }): Promise<Spawned> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   let out = '';
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return new Promise((resolve, reject) => {

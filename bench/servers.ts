@@ -1,0 +1,124 @@
+/**
+ * The four kinds of server the benchmarks talk to, each started in its own process on loopback.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, removeTempDir, startServer, tempDir, tsx, type Server } from './processes.js';
+
+export interface SimFlags {
+  models: string[];
+  loadMs: number;
+  /** 0 = as fast as possible. */
+  tokensPerSec: number;
+  maxLoaded?: number;
+  parallel?: number;
+}
+
+export function startSim(flags: SimFlags): Promise<Server> {
+  const args = [
+    '--listen', '127.0.0.1:0',
+    '--models', flags.models.join(','),
+    '--load-ms', String(flags.loadMs),
+    '--tokens-per-sec', String(flags.tokensPerSec),
+    '--max-loaded', String(flags.maxLoaded ?? 1),
+    '--parallel', String(flags.parallel ?? 1),
+  ];
+  const { command, args: argv } = tsx('main/sim/cli.ts', args);
+  return startServer({ name: 'ollama-sim', command, args: argv, ready: /ollama-sim listening on (http:\/\/\S+)/ });
+}
+
+/**
+ * foreman's own CLI on a temp data dir. `BENCH_CPU_PROF=DIR` adds `--cpu-prof`, so a missed target
+ * can be explained from where foreman spends its time.
+ */
+export async function startForeman(upstream: string, extra: string[] = []): Promise<Server> {
+  const dataDir = tempDir('data');
+  const profDir = process.env.BENCH_CPU_PROF;
+  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [];
+  const { command, args } = tsx('main/cli/foreman.ts', ['serve', '--listen', '127.0.0.1:0', '--upstream', upstream, '--data-dir', dataDir, ...extra], nodeFlags);
+  const server = await startServer({ name: 'foreman', command, args, ready: /foreman listening on (http:\/\/\S+)/ });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      removeTempDir(dataDir);
+    },
+  };
+}
+
+export function startPlainProxy(upstream: string): Promise<Server> {
+  const { command, args } = tsx('bench/plain-proxy.ts', ['--listen', '127.0.0.1:0', '--upstream', upstream]);
+  return startServer({ name: 'plain-proxy', command, args, ready: /plain-proxy listening on (http:\/\/\S+)/ });
+}
+
+function nginxBinary(): string | null {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * nginx as a keep-alive reverse proxy, configured the way one would put it in front of Ollama.
+ * Resolves to null (and the caller skips it) when nginx is not installed.
+ */
+export async function startNginx(upstream: string): Promise<Server | null> {
+  const bin = nginxBinary();
+  if (!bin) return null;
+  const dir = tempDir('nginx');
+  const port = await freePort();
+  const up = new URL(upstream);
+  const conf = `
+daemon off;
+worker_processes 1;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream ollama {
+    server ${up.hostname}:${up.port};
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://ollama;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 600s;
+    }
+  }
+}
+`;
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const server = await startServer({
+    name: 'nginx',
+    command: bin,
+    // -e: the error log before the config is read (the compiled-in one may not be writable).
+    args: ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')],
+    ready: { port },
+  });
+  return {
+    ...server,
+    async stop() {
+      // nginx's fast shutdown is SIGTERM to the master, which also stops its worker.
+      await server.stop();
+      removeTempDir(dir);
+    },
+  };
+}
