@@ -22,6 +22,22 @@ describe('foreman serve', () => {
     expect(await f.exited).toBe(0);
   });
 
+  it('on SIGTERM refuses new work but lets a running answer finish, then exits 0', async () => {
+    const slowSim = await spawnSimulator(['--load-ms', '1', '--tokens-per-sec', '40']);
+    const f = await spawnForeman(['--upstream', slowSim.url, '--listen', '127.0.0.1:0', '--data-dir', tempDir()]);
+    const res = await fetch(`${f.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"go on [[sim:tokens=20]]"}' });
+    const reader = res.body!.getReader();
+    await reader.read();
+    f.proc.kill('SIGTERM');
+    await expect.poll(() => f.output()).toContain('SIGTERM');
+    const refused = await fetch(`${f.url}/api/version`);
+    expect(refused.status).toBe(503);
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
+    expect(rest.trim().split('\n').at(-1)).toContain('"done":true');
+    expect(await f.exited).toBe(0);
+  });
+
   it('takes every option from FOREMAN_* variables', async () => {
     const dataDir = tempDir();
     const f = await spawnForeman([], { FOREMAN_LISTEN: '127.0.0.1:0', FOREMAN_UPSTREAM: sim.url, FOREMAN_DATA_DIR: dataDir, FOREMAN_MAX_QUEUE: '7' });
@@ -46,5 +62,14 @@ describe('foreman serve', () => {
       expect(r.stdout).toContain(name);
     }
     expect(r.stdout).toContain('FOREMAN_MAX_WAIT_MS');
+  });
+});
+
+describe('the foreman bin', () => {
+  it('is built with a node shebang and answers --help', () => {
+    const bin = path.join(ROOT, 'dist/main/cli/foreman.js');
+    const r = spawnSync(process.execPath, [bin, 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('usage: foreman serve');
   });
 });

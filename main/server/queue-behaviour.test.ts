@@ -130,3 +130,17 @@ describe('drain-by-model through the simulator', () => {
     await expect.poll(() => s.foreman.store.listJobs({ state: 'failed' }).length).toBe(1);
   });
 });
+
+describe('history', () => {
+  it('keeps finished requests across a restart on the same data dir', async () => {
+    stack = await startStack();
+    const first = stack;
+    const res = await post(first.url, chat('llama3.2', 'keep me'));
+    expect(res.status).toBe(200);
+    await expect.poll(() => first.foreman.store.listJobs({ state: 'succeeded' }).length).toBe(1);
+    const [job] = first.foreman.store.listJobs();
+    await first.close();
+    stack = await startStack({ dataDir: first.dataDir });
+    expect(stack.foreman.store.getJob(job!.id)).toMatchObject({ state: 'succeeded', model: 'llama3.2' });
+  });
+});
