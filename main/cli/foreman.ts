@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     `foreman listening on ${foreman.url}\n` +
       `upstream Ollama: ${config.upstream.origin}${config.upstream.prefix}\n` +
       `data: ${config.dataDir}\n` +
+      `webhook signing secret: ${foreman.webhookSecret}\n` +
       `point clients here: OLLAMA_HOST=${foreman.url}\n`,
   );
 

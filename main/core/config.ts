@@ -17,6 +17,10 @@ export interface ForemanConfig {
   maxQueue: number;
   webhookSecret: string | null;
   webhookRetriesMs: number[];
+  /** Allow webhook receivers on private LAN addresses (loopback is always allowed). */
+  webhookAllowPrivate: boolean;
+  /** Results larger than this travel in webhooks as a `result_url`. */
+  webhookMaxResultBytes: number;
   manageOllama: boolean;
   ollamaBin: string;
   retentionDays: number;
@@ -36,6 +40,8 @@ export const OPTIONS = {
   'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
   'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
   'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts (ms/s/m/h)', default: '5s,5m,30m,2h,5h,10h,10h' },
+  'webhook-allow-private': { type: 'boolean', env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE', help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, fc00::/7)', default: 'off' },
+  'webhook-max-result-kb': { type: 'string', env: 'FOREMAN_WEBHOOK_MAX_RESULT_KB', help: 'results larger than this are sent in webhooks as a result_url', default: '64' },
   'manage-ollama': { type: 'boolean', env: 'FOREMAN_MANAGE_OLLAMA', help: 'start and keep alive a local `ollama serve` when the upstream is down', default: 'off' },
   'ollama-bin': { type: 'string', env: 'FOREMAN_OLLAMA_BIN', help: 'the Ollama binary the supervisor starts', default: '`ollama` on PATH' },
   'retention-days': { type: 'string', env: 'FOREMAN_RETENTION_DAYS', help: 'finished jobs older than this are deleted', default: '30' },
@@ -111,6 +117,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     maxQueue: int('max-queue', get('max-queue') ?? '512', 1),
     webhookSecret: secret,
     webhookRetriesMs: (get('webhook-retries') ?? '5s,5m,30m,2h,5h,10h,10h').split(',').map(parseDuration),
+    webhookAllowPrivate: flag('webhook-allow-private'),
+    webhookMaxResultBytes: int('webhook-max-result-kb', get('webhook-max-result-kb') ?? '64', 1) * 1024,
     manageOllama: flag('manage-ollama'),
     ollamaBin: get('ollama-bin') ?? 'ollama',
     retentionDays: int('retention-days', get('retention-days') ?? '30', 1),

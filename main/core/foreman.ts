@@ -10,6 +10,9 @@ import { createOllamaClient, type OllamaClient } from '../ollama/client.js';
 import { buildServer } from '../server/build-server.js';
 import { DEFAULT_ALLOWED_ORIGINS, isLoopbackAddress } from '../server/safety.js';
 import { loadWebhookSecret } from './webhook-secret.js';
+import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
+import { eventBody } from '../jobs/job-view.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { ForemanConfig } from './config.js';
 
 export interface Foreman {
@@ -19,6 +22,8 @@ export interface Foreman {
   scheduler: Scheduler;
   ollama: OllamaClient;
   webhookSecret: string;
+  runner: JobRunner;
+  dispatcher: WebhookDispatcher;
   /** Stop taking work, let running jobs finish within `graceMs`, then close the server and the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -41,12 +46,29 @@ export async function startForeman(
     clock,
     residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
   });
+  let url = '';
+  const jobs = store.asyncJobs((job, type, now) => eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }));
+  const webhookPolicy = { allowLoopback: true, allowPrivate: config.webhookAllowPrivate };
+  const dispatcher = createWebhookDispatcher({
+    deliveries: store.deliveries,
+    secret: webhookSecret,
+    retriesMs: config.webhookRetriesMs,
+    clock,
+    addressPolicy: webhookPolicy,
+    onError: (err) => app.log.error({ err }, 'webhook dispatcher'),
+  });
+  const runner = createJobRunner({ store, jobs, scheduler, ollama, clock, onTransition: () => dispatcher.kick() });
+
   let draining = false;
   const app = buildServer({
     store,
     scheduler,
     ollama,
     clock,
+    runner,
+    jobs,
+    dispatcher,
+    webhookPolicy,
     checkHost: isLoopbackAddress(config.listenHost),
     allowedOrigins: [...config.origins, ...DEFAULT_ALLOWED_ORIGINS],
     bodyLimit: config.bodyLimit,
@@ -59,7 +81,6 @@ export async function startForeman(
   const pruneTimer = setInterval(prune, 3_600_000);
   pruneTimer.unref();
 
-  let url: string;
   try {
     url = await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (err) {
@@ -68,6 +89,9 @@ export async function startForeman(
     store.close();
     throw err;
   }
+  // Jobs accepted before a crash or restart go back in line, and their pending webhooks go out.
+  runner.recover();
+  dispatcher.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -77,11 +101,16 @@ export async function startForeman(
     scheduler,
     ollama,
     webhookSecret,
+    runner,
+    dispatcher,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining = true;
         scheduler.pause();
         await Promise.race([scheduler.whenIdle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+        // Whatever still runs is abandoned, not canceled: the next start re-queues it.
+        runner.abandonWorking();
+        await dispatcher.stop(Math.min(graceMs, 2000));
         clearInterval(pruneTimer);
         await app.close();
         await ollama.close();

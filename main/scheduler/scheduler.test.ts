@@ -80,6 +80,10 @@ describe('scheduler', () => {
     h.add('a2', 'A');
     h.add('a3', 'A');
     expect(() => h.add('a4', 'A')).toThrow(QueueFullError);
+    // Background jobs are durable and already accepted: the bound is for waiting clients.
+    expect(() => h.add('b1', 'A', { cls: 1 })).not.toThrow();
+    expect(h.s.waiting).toBe(3);
+    expect(h.s.waitingInteractive).toBe(2);
   });
 
   it('asks Ollama what it holds before a switch with a real choice, and prefers that model', async () => {

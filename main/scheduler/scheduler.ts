@@ -15,7 +15,10 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Starvation bound: a job waiting this long gets its lane served at the next job boundary. @default 30000 */
   maxWaitMs?: number;
-  /** Waiting jobs beyond this are refused (Ollama's 503). @default 512 */
+  /**
+   * Waiting interactive (passthrough) jobs beyond this are refused (Ollama's 503). Background /jobs
+   * are durable and already accepted, so they never count against it. @default 512
+   */
   maxQueue?: number;
   clock?: Clock;
   /** Normalised names of the models Ollama holds; asked before a switch that has a real choice. */
@@ -85,6 +88,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   let running = 0;
   let paused = false;
   let seq = 0;
+  let interactiveWaiting = 0;
   let resident: ReadonlySet<string> = new Set();
   let residentAt = -Infinity;
   let refreshing = false;
@@ -124,6 +128,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const job = lane.shift() as Waiting;
       const entry = pending.get(job.id) as Pending;
       pending.delete(job.id);
+      if (job.cls === 0) interactiveWaiting--;
       const switched = name !== current;
       const previous = current;
       current = name;
@@ -150,7 +155,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
 
   return {
     enqueue(admission: Admission): Ticket {
-      if (pending.size >= maxQueue) throw new QueueFullError();
+      if (admission.cls === 0 && interactiveWaiting >= maxQueue) throw new QueueFullError();
       const job: Waiting = {
         id: admission.id,
         lane: admission.lane,
@@ -164,6 +169,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       let resolve!: (slot: Slot | null) => void;
       const slot = new Promise<Slot | null>((r) => (resolve = r));
       pending.set(job.id, { job, resolve });
+      if (job.cls === 0) interactiveWaiting++;
       lane.add(job);
       pump();
       return {
@@ -172,6 +178,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
           const entry = pending.get(job.id);
           if (!entry) return false;
           pending.delete(job.id);
+          if (job.cls === 0) interactiveWaiting--;
           lanes.get(job.lane)?.remove(job.id);
           dropIfEmpty(job.lane);
           entry.resolve(null);
@@ -184,6 +191,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
     /** Jobs waiting (not yet started). */
     get waiting(): number {
       return pending.size;
+    },
+
+    /** Passthrough requests waiting; the number `maxQueue` bounds. */
+    get waitingInteractive(): number {
+      return interactiveWaiting;
     },
 
     get running(): number {

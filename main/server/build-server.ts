@@ -11,12 +11,22 @@ import { errorReply } from '../ollama/wire.js';
 import { createSafetyHook } from './safety.js';
 import { forwardPlugin, passthroughPlugin } from './passthrough.js';
 import { adminPlugin } from './admin.js';
+import { jobsPlugin } from './jobs.js';
+import { deliveriesPlugin } from './deliveries.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { AsyncJobStore } from '../store/async-jobs.js';
+import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import type { AddressPolicy } from '../webhooks/url-policy.js';
 
 export interface ServerDeps {
   store: Store;
   scheduler: Scheduler;
   ollama: OllamaClient;
   clock: Clock;
+  runner: JobRunner;
+  jobs: AsyncJobStore;
+  dispatcher: WebhookDispatcher;
+  webhookPolicy: AddressPolicy;
   /** Refuse requests whose Host is not loopback (DNS rebinding). On when listening on loopback. */
   checkHost: boolean;
   /** Origin patterns allowed besides same-origin (Ollama's defaults plus OLLAMA_ORIGINS). */
@@ -51,6 +61,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   }
   app.register(adminPlugin, { prefix: '/foreman', scheduler: deps.scheduler, ollama: deps.ollama });
+  app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: deps.store.deliveries, dispatcher: deps.dispatcher, clock: deps.clock });
+  app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store: deps.store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
   app.register(passthroughPlugin, { store: deps.store, scheduler: deps.scheduler, ollama: deps.ollama, clock: deps.clock });
   app.register(forwardPlugin, { ollama: deps.ollama });
   return app;

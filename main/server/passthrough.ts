@@ -172,7 +172,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       }
       // Cloud models run on ollama.com: they must not wait behind the local GPU.
       if (isCloudModel(model)) return forward(ollama, request, reply, raw);
-      if (scheduler.waiting >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
+      if (scheduler.waitingInteractive >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
       const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
       return runJob(route, request, reply, raw, model, stream);
     });

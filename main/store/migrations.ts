@@ -31,4 +31,49 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX jobs_by_state ON jobs (state, lane);
    CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;`,
+  // Async /jobs (ADR-0004) and their webhook outbox (ADR-0005).
+  `ALTER TABLE jobs ADD COLUMN webhook_url TEXT;
+   ALTER TABLE jobs ADD COLUMN metadata TEXT;
+   ALTER TABLE jobs ADD COLUMN idempotency_key TEXT;
+   ALTER TABLE jobs ADD COLUMN request_hash TEXT;
+   ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE jobs ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+   CREATE UNIQUE INDEX jobs_by_idempotency_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX jobs_by_source ON jobs (source, state);
+   CREATE TABLE deliveries (
+     id TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+     sequence INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     url TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'exhausted', 'disabled')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     last_status INTEGER,
+     last_error TEXT,
+     redelivery INTEGER NOT NULL DEFAULT 0,
+     UNIQUE (job_id, sequence),
+     CHECK ((state = 'pending') = (next_attempt_at IS NOT NULL))
+   );
+   CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+   CREATE INDEX deliveries_by_created ON deliveries (created_at);
+   CREATE TABLE delivery_attempts (
+     id INTEGER PRIMARY KEY,
+     delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+     attempt INTEGER NOT NULL,
+     redelivery INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     request_headers TEXT NOT NULL,
+     status INTEGER,
+     error_class TEXT,
+     error TEXT,
+     response_body TEXT,
+     next_attempt_at INTEGER
+   );
+   CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt);
+   CREATE TABLE disabled_endpoints (url TEXT PRIMARY KEY, disabled_at INTEGER NOT NULL, reason TEXT NOT NULL);`,
 ];

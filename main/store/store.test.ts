@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type NewJob, type Store } from './store.js';
+import { MIGRATIONS } from './migrations.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -31,7 +32,7 @@ describe('store', () => {
   it('opens in WAL mode with the schema at the latest version', () => {
     const { store } = fresh();
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
   it('moves a job queued → working → succeeded once, keeping figures and the answer', () => {

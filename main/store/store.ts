@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JobApi, JobFigures, JobSource, JobState, JobSummary } from '../../shared/types.js';
 import { MIGRATIONS } from './migrations.js';
+import { createDeliveryStore } from './deliveries.js';
+import { createAsyncJobStore, type AsyncJobStoreOptions } from './async-jobs.js';
 
 export interface NewJob {
   id: string;
@@ -34,6 +36,14 @@ export interface JobOutcome extends JobFigures {
 export interface JobRecord extends JobSummary {
   request: string;
   response: string | null;
+  webhook_url: string | null;
+  /** JSON text. */
+  metadata: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  /** How many times the job started working (crash recovery re-queues it). */
+  attempts: number;
+  event_seq: number;
 }
 
 export interface ListJobsQuery {
@@ -85,7 +95,7 @@ export function openStore(options: StoreOptions) {
   const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode,
       error = @error, response = @response, ${FIGURES.map((f) => `${f} = @${f}`).join(', ')}
       WHERE id = @id AND state IN ('queued', 'working')`);
-  const byId = db.prepare(`SELECT ${SUMMARY_COLUMNS}, request, response FROM jobs WHERE id = ?`);
+  const byId = db.prepare(`SELECT * FROM jobs WHERE id = ?`);
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
   const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`);
@@ -117,8 +127,16 @@ export function openStore(options: StoreOptions) {
     }
   }
 
+  const deliveries = createDeliveryStore(db);
+
   const store = {
     db,
+    deliveries,
+
+    /** The async /jobs transitions, with their webhook outbox rows built by `eventBody`. */
+    asyncJobs(eventBody: AsyncJobStoreOptions['eventBody']) {
+      return createAsyncJobStore(db, deliveries, { eventBody, getJob: (id) => store.getJob(id) });
+    },
 
     insertJob(job: NewJob): void {
       insert.run({ ...job, stream: job.stream ? 1 : 0 });
@@ -148,8 +166,7 @@ export function openStore(options: StoreOptions) {
     getJob(id: string): JobRecord | undefined {
       flush();
       const row = byId.get(id) as Row | undefined;
-      if (!row) return undefined;
-      return { ...toSummary(row), request: row.request as string, response: (row.response as string | null) ?? null };
+      return row && (toSummary(row) as JobRecord);
     },
 
     listJobs(query: ListJobsQuery = {}): JobSummary[] {
@@ -176,7 +193,8 @@ export function openStore(options: StoreOptions) {
 
     /** Deletes finished jobs older than the retention window; returns how many. */
     pruneFinished(olderThan: number): number {
-      return prune.run(olderThan).changes;
+      flush();
+      return deliveries.prune(olderThan) + prune.run(olderThan).changes;
     },
 
     /** The same records, committed in a batch within `writeBehindMs`, in call order. */

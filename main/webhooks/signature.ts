@@ -13,11 +13,16 @@ export function sign(key: Buffer, id: string, timestampSec: number, body: string
   return `v1,${mac}`;
 }
 
-export function webhookHeaders(key: Buffer, id: string, timestampSec: number, body: string | Buffer): Record<string, string> {
+/**
+ * The three Standard Webhooks headers. Several keys give several space-separated signatures, so
+ * receivers keep verifying while a secret is rotated (they accept any one that matches).
+ */
+export function webhookHeaders(keys: Buffer | readonly Buffer[], id: string, timestampSec: number, body: string | Buffer): Record<string, string> {
+  const list = Buffer.isBuffer(keys) ? [keys] : keys;
   return {
     'content-type': 'application/json',
     'webhook-id': id,
     'webhook-timestamp': String(timestampSec),
-    'webhook-signature': sign(key, id, timestampSec, body),
+    'webhook-signature': list.map((key) => sign(key, id, timestampSec, body)).join(' '),
   };
 }

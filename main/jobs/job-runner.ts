@@ -1,0 +1,186 @@
+/**
+ * Runs async /jobs: admits them into the scheduler as background work, runs each against Ollama when
+ * its turn comes, and records every transition through the async job store (with its outbox rows).
+ * Failures are data: a job that fails ends `failed` with Ollama's message; nothing throws out.
+ */
+import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { Store, JobRecord } from '../store/store.js';
+import type { AsyncJobStore, SubmitResult } from '../store/async-jobs.js';
+import type { Clock, Scheduler, Slot } from '../scheduler/scheduler.js';
+import type { OllamaClient } from '../ollama/client.js';
+import type { JobApi } from '../../shared/types.js';
+import { assembleTranscript } from '../ollama/transcript.js';
+import { normalizeModel } from '../ollama/model-name.js';
+import { newJobId } from '../core/ids.js';
+
+export const JOB_ROUTES: Record<Exclude<JobApi, 'embeddings'>, string> = {
+  chat: '/api/chat',
+  generate: '/api/generate',
+  embed: '/api/embed',
+};
+
+export interface SubmitInput {
+  api: keyof typeof JOB_ROUTES;
+  request: Record<string, unknown> & { model: string };
+  webhookUrl: string | null;
+  metadata: unknown;
+  priority: number;
+  idempotencyKey: string | null;
+  client: string | null;
+}
+
+export interface JobRunnerOptions {
+  store: Store;
+  jobs: AsyncJobStore;
+  scheduler: Scheduler;
+  ollama: OllamaClient;
+  clock: Clock;
+  /** Starts a job may have before a crash-looping job is failed instead of re-queued. @default 3 */
+  maxAttempts?: number;
+  /** Called after every committed transition that may have written outbox rows. */
+  onTransition?: () => void;
+}
+
+const SHUTDOWN = 'shutdown';
+
+export function createJobRunner(options: JobRunnerOptions) {
+  const { store, jobs, scheduler, ollama, clock } = options;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const tickets = new Map<string, { cancel(): boolean }>();
+  const working = new Map<string, AbortController>();
+  const notify = () => options.onTransition?.();
+
+  function admit(job: JobRecord): void {
+    const ticket = scheduler.enqueue({ id: job.id, lane: job.lane, cls: 1, priority: job.priority });
+    tickets.set(job.id, ticket);
+    void ticket.slot.then((slot) => {
+      tickets.delete(job.id);
+      if (slot) void run(job.id, slot);
+    });
+  }
+
+  /** The upstream body: the caller's request, streamed internally (live tokens) for chat and generate. */
+  function upstreamBody(job: JobRecord): Buffer {
+    const request = JSON.parse(job.request) as Record<string, unknown>;
+    if (job.api !== 'embed') request.stream = true;
+    return Buffer.from(JSON.stringify(request));
+  }
+
+  async function run(id: string, slot: Slot): Promise<void> {
+    const controller = new AbortController();
+    try {
+      if (!jobs.start(id, clock.now())) return;
+      notify();
+      working.set(id, controller);
+      const job = store.getJob(id) as JobRecord;
+      let upstream: Dispatcher.ResponseData;
+      try {
+        upstream = await ollama.request({
+          method: 'POST',
+          path: job.route,
+          headers: { 'content-type': 'application/json', 'user-agent': 'foreman-jobs' },
+          body: upstreamBody(job),
+          signal: controller.signal,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        const detail = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+        jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: 502, error: `could not reach Ollama at ${ollama.upstream.origin}: ${detail}` });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of upstream.body as AsyncIterable<Buffer>) chunks.push(chunk);
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: upstream.statusCode, error: `Ollama's answer broke off: ${(err as Error).message}` });
+        return;
+      }
+      const t = assembleTranscript({
+        api: job.api,
+        flavor: 'native',
+        status: upstream.statusCode,
+        contentType: String(upstream.headers['content-type'] ?? ''),
+        body: Buffer.concat(chunks),
+      });
+      jobs.finish(id, {
+        state: t.error ? 'failed' : 'succeeded',
+        finishedAt: clock.now(),
+        statusCode: upstream.statusCode,
+        error: t.error,
+        response: t.error ? null : t.response,
+        ...t.figures,
+      });
+    } finally {
+      working.delete(id);
+      slot.release();
+      notify();
+    }
+  }
+
+  return {
+    /** Commits the job and its `job.queued` event, then queues it. An idempotent replay queues nothing. */
+    submit(input: SubmitInput): SubmitResult {
+      const now = clock.now();
+      const request = JSON.stringify(input.request);
+      const result = jobs.submit({
+        id: newJobId(now),
+        route: JOB_ROUTES[input.api],
+        api: input.api,
+        model: input.request.model,
+        lane: normalizeModel(input.request.model),
+        client: input.client,
+        priority: input.priority,
+        createdAt: now,
+        request,
+        webhookUrl: input.webhookUrl,
+        metadata: input.metadata === undefined || input.metadata === null ? null : JSON.stringify(input.metadata),
+        idempotencyKey: input.idempotencyKey,
+        requestHash: input.idempotencyKey
+          ? createHash('sha256').update(JSON.stringify([input.api, request, input.webhookUrl, input.metadata ?? null, input.priority])).digest('hex')
+          : null,
+      });
+      if ('job' in result && result.created) {
+        notify();
+        admit(result.job);
+      }
+      return result;
+    },
+
+    /**
+     * Cancels a queued job at once, or aborts a working job's Ollama request. Returns the job as it is
+     * afterwards, or undefined if there is no such job.
+     */
+    cancel(id: string): JobRecord | undefined {
+      const job = store.getJob(id);
+      if (!job || job.source !== 'jobs') return undefined;
+      if (jobs.finish(id, { state: 'canceled', finishedAt: clock.now(), error: 'canceled by request' })) {
+        tickets.get(id)?.cancel();
+        working.get(id)?.abort();
+        notify();
+      }
+      return store.getJob(id);
+    },
+
+    /** At start-up: re-queue (or fail) jobs interrupted by a crash, then queue every waiting job. */
+    recover(): { requeued: number; failed: number; queued: number } {
+      const r = jobs.recoverInterrupted(maxAttempts, clock.now());
+      const ids = jobs.queuedIds();
+      for (const id of ids) admit(store.getJob(id) as JobRecord);
+      if (r.failed) notify();
+      return { ...r, queued: ids.length };
+    },
+
+    /** Shutdown: working jobs are abandoned (not canceled), so the next start re-queues them. */
+    abandonWorking(): void {
+      for (const c of working.values()) c.abort(SHUTDOWN);
+    },
+
+    get working(): number {
+      return working.size;
+    },
+  };
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;

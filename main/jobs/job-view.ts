@@ -1,0 +1,63 @@
+/**
+ * The public shape of an async job: what `GET /jobs/<id>` returns and what a webhook's `data` carries.
+ */
+import type { JobRecord } from '../store/store.js';
+import type { JobEventType } from '../store/async-jobs.js';
+
+export interface JobView {
+  id: string;
+  state: JobRecord['state'];
+  api: JobRecord['api'];
+  model: string;
+  priority: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Exactly what Ollama returns for the same request with `stream: false`. */
+  result: unknown;
+  error: string | null;
+  metadata: unknown;
+  attempts: number;
+  webhook: { url: string } | null;
+  /** In a webhook whose result was too large to carry: where to fetch it. */
+  result_url?: string;
+  truncated?: boolean;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function jobView(job: JobRecord): JobView {
+  return {
+    id: job.id,
+    state: job.state,
+    api: job.api,
+    model: job.model,
+    priority: job.priority,
+    created_at: iso(job.created_at) as string,
+    started_at: iso(job.started_at),
+    finished_at: iso(job.finished_at),
+    result: job.response === null ? null : (JSON.parse(job.response) as unknown),
+    error: job.error,
+    metadata: job.metadata === null ? null : (JSON.parse(job.metadata) as unknown),
+    attempts: job.attempts,
+    webhook: job.webhook_url ? { url: job.webhook_url } : null,
+  };
+}
+
+export interface EventBodyOptions {
+  /** foreman's own address, for `result_url`. */
+  baseUrl(): string;
+  /** Results whose JSON is larger than this travel as a `result_url` instead. */
+  maxResultBytes: number;
+}
+
+/** The webhook body `{type, timestamp, data}`; stored once and sent byte for byte on every attempt. */
+export function eventBody(job: JobRecord, type: JobEventType, now: number, options: EventBodyOptions): string {
+  const data = jobView(job);
+  if (job.response !== null && Buffer.byteLength(job.response) > options.maxResultBytes) {
+    data.result = null;
+    data.result_url = `${options.baseUrl()}/jobs/${job.id}`;
+    data.truncated = true;
+  }
+  return JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
+}

@@ -1,0 +1,140 @@
+/**
+ * Async /jobs state changes. Each one is a conditional UPDATE and its webhook outbox row, committed in
+ * one transaction (ADR-0005): a crash loses neither, and only the transition that wins the race writes
+ * an event, so a job has exactly one terminal state and one terminal webhook.
+ */
+import type Database from 'better-sqlite3';
+import type { JobFigures, JobState } from '../../shared/types.js';
+import type { DeliveryStore } from './deliveries.js';
+import type { JobRecord, NewJob } from './store.js';
+
+export type JobEventType = 'job.queued' | 'job.working' | 'job.succeeded' | 'job.failed' | 'job.canceled';
+
+export interface NewAsyncJob extends Omit<NewJob, 'source' | 'stream'> {
+  webhookUrl: string | null;
+  metadata: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+export interface AsyncOutcome extends JobFigures {
+  state: 'succeeded' | 'failed' | 'canceled';
+  finishedAt: number;
+  statusCode?: number | null;
+  error?: string | null;
+  response?: string | null;
+}
+
+export interface AsyncJobQuery {
+  state?: JobState;
+  lane?: string;
+  limit?: number;
+  /** Jobs created before this id. */
+  before?: string;
+}
+
+export type SubmitResult = { job: JobRecord; created: boolean } | { conflict: JobRecord };
+
+export interface AsyncJobStoreOptions {
+  /** The exact webhook body for an event (the store signs nothing; the body is stored as sent). */
+  eventBody(job: JobRecord, type: JobEventType, now: number): string;
+  getJob(id: string): JobRecord | undefined;
+}
+
+const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+
+export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryStore, options: AsyncJobStoreOptions) {
+  const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream, created_at,
+      request, webhook_url, metadata, idempotency_key, request_hash)
+      VALUES (@id, 'jobs', @route, @api, @model, @lane, @client, 'queued', @priority, 0, @createdAt, @request, @webhookUrl,
+      @metadata, @idempotencyKey, @requestHash)`);
+  const byKey = db.prepare(`SELECT id FROM jobs WHERE idempotency_key = ?`).pluck();
+  const toWorking = db.prepare(`UPDATE jobs SET state = 'working', started_at = ?, attempts = attempts + 1
+      WHERE id = ? AND state = 'queued'`);
+  const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode, error = @error,
+      response = @response, ${FIGURES.map((f) => `${f} = @${f}`).join(', ')} WHERE id = @id AND state IN ('queued', 'working')`);
+  const bumpSeq = db.prepare(`UPDATE jobs SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq`).pluck();
+  const interrupted = db.prepare(`SELECT id, attempts FROM jobs WHERE source = 'jobs' AND state = 'working'`);
+  const requeue = db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ? AND state = 'working'`);
+  const queuedIds = db.prepare(`SELECT id FROM jobs WHERE source = 'jobs' AND state = 'queued' ORDER BY id`).pluck();
+  const getJob = (id: string) => options.getJob(id) as JobRecord;
+
+  function emit(id: string, type: JobEventType, now: number): void {
+    const job = getJob(id);
+    if (!job.webhook_url) return;
+    const sequence = bumpSeq.get(id) as number;
+    deliveries.enqueue(id, sequence, type, job.webhook_url, options.eventBody({ ...job, event_seq: sequence }, type, now), now);
+  }
+
+  const finish = db.transaction((id: string, o: AsyncOutcome): boolean => {
+    const params: Record<string, unknown> = {
+      id, state: o.state, finishedAt: o.finishedAt, statusCode: o.statusCode ?? null, error: o.error ?? null, response: o.response ?? null,
+    };
+    for (const f of FIGURES) params[f] = o[f] ?? null;
+    if (toTerminal.run(params).changes !== 1) return false;
+    emit(id, `job.${o.state}`, o.finishedAt);
+    return true;
+  });
+
+  return {
+    /** Inserts a queued job and its `job.queued` event; an idempotency key already used returns that job. */
+    submit: db.transaction((job: NewAsyncJob): SubmitResult => {
+      if (job.idempotencyKey) {
+        const existing = byKey.get(job.idempotencyKey) as string | undefined;
+        if (existing) {
+          const found = getJob(existing);
+          return found.request_hash === job.requestHash ? { job: found, created: false } : { conflict: found };
+        }
+      }
+      insert.run(job);
+      emit(job.id, 'job.queued', job.createdAt);
+      return { job: getJob(job.id), created: true };
+    }),
+
+    /** queued → working and its `job.working` event; false if the job is no longer queued. */
+    start: db.transaction((id: string, now: number): boolean => {
+      if (toWorking.run(now, id).changes !== 1) return false;
+      emit(id, 'job.working', now);
+      return true;
+    }),
+
+    /** queued|working → terminal and its event; false if another transition already ended the job. */
+    finish,
+
+    /**
+     * At start-up: jobs that were working when the process died go back to the queue, or fail once they
+     * have started `maxAttempts` times (a job that keeps killing foreman must not loop forever).
+     */
+    recoverInterrupted: db.transaction((maxAttempts: number, now: number): { requeued: number; failed: number } => {
+      let requeued = 0;
+      let failed = 0;
+      for (const { id, attempts } of interrupted.all() as { id: string; attempts: number }[]) {
+        if (attempts >= maxAttempts) {
+          finish(id, { state: 'failed', finishedAt: now, error: `interrupted: foreman stopped while the job was working, ${attempts} times` });
+          failed++;
+        } else {
+          requeue.run(id);
+          requeued++;
+        }
+      }
+      return { requeued, failed };
+    }),
+
+    queuedIds(): string[] {
+      return queuedIds.all() as string[];
+    },
+
+    list(query: AsyncJobQuery = {}): JobRecord[] {
+      const where = [`source = 'jobs'`];
+      const params: unknown[] = [];
+      if (query.state) { where.push('state = ?'); params.push(query.state); }
+      if (query.lane) { where.push('lane = ?'); params.push(query.lane); }
+      if (query.before) { where.push('id < ?'); params.push(query.before); }
+      params.push(Math.min(Math.max(query.limit ?? 50, 1), 500));
+      const ids = db.prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).pluck().all(...params) as string[];
+      return ids.map(getJob);
+    },
+  };
+}
+
+export type AsyncJobStore = ReturnType<typeof createAsyncJobStore>;
