@@ -13,6 +13,11 @@ import { loadWebhookSecret } from './webhook-secret.js';
 import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
 import { eventBody } from '../jobs/job-view.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher.js';
+import { createEventHub, type EventHub } from './event-hub.js';
+import { createJobBoard, type JobBoard } from './job-board.js';
+import { createResidencyMonitor } from './residency.js';
+import { createMetrics } from './metrics.js';
+import { deliveryView } from '../server/deliveries.js';
 import type { ForemanConfig } from './config.js';
 
 export interface Foreman {
@@ -24,6 +29,8 @@ export interface Foreman {
   webhookSecret: string;
   runner: JobRunner;
   dispatcher: WebhookDispatcher;
+  hub: EventHub;
+  board: JobBoard;
   /** Stop taking work, let running jobs finish within `graceMs`, then close the server and the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -32,20 +39,40 @@ const DAY_MS = 86_400_000;
 
 export async function startForeman(
   config: ForemanConfig,
-  options: { clock?: Clock; logger?: FastifyServerOptions['logger'] } = {},
+  options: { clock?: Clock; logger?: FastifyServerOptions['logger']; uiRoot?: string } = {},
 ): Promise<Foreman> {
   const clock = options.clock ?? systemClock;
   const store = openStore({ file: path.join(config.dataDir, 'foreman.db') });
   store.failInterruptedPassthrough(clock.now());
   const webhookSecret = loadWebhookSecret(config.dataDir, config.webhookSecret);
   const ollama = createOllamaClient({ upstream: config.upstream, connections: Math.max(16, config.concurrency * 2) });
+  const hub = createEventHub();
+  const board = createJobBoard({ hub });
+  const residency = createResidencyMonitor({ ollama, hub });
+  let metrics: ReturnType<typeof createMetrics> | undefined;
   const scheduler = createScheduler({
     concurrency: config.concurrency,
     maxWaitMs: config.maxWaitMs,
     maxQueue: config.maxQueue,
     clock,
     residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
+    onDispatch(e) {
+      metrics?.onDispatch(e);
+      if (e.switched) hub.publish({ type: 'model', model: e.lane, change: 'switch' });
+    },
   });
+  metrics = createMetrics({ scheduler });
+  const m = metrics;
+  // Finished jobs feed the metrics and announce real model loads; no token parsing needed for that.
+  hub.subscribe(
+    ({ event }) => {
+      if (event.type !== 'job' || event.job.finished_at === null) return;
+      m.onFinished(event.job);
+      const load = event.job.load_duration;
+      if (load !== undefined && load > 50e6) hub.publish({ type: 'model', model: event.job.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
+    },
+    { watch: false },
+  );
   let url = '';
   const jobs = store.asyncJobs((job, type, now) => eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }));
   const webhookPolicy = { allowLoopback: true, allowPrivate: config.webhookAllowPrivate };
@@ -56,8 +83,13 @@ export async function startForeman(
     clock,
     addressPolicy: webhookPolicy,
     onError: (err) => app.log.error({ err }, 'webhook dispatcher'),
+    onAttempt({ delivery, outcome }) {
+      m.onDelivery(outcome.state);
+      const now = store.deliveries.get(delivery.id);
+      if (now) hub.publish({ type: 'delivery', delivery: deliveryView(now) });
+    },
   });
-  const runner = createJobRunner({ store, jobs, scheduler, ollama, clock, onTransition: () => dispatcher.kick() });
+  const runner = createJobRunner({ store, jobs, scheduler, ollama, clock, board, onTransition: () => dispatcher.kick() });
 
   let draining = false;
   const app = buildServer({
@@ -69,6 +101,11 @@ export async function startForeman(
     jobs,
     dispatcher,
     webhookPolicy,
+    board,
+    hub,
+    residency,
+    metrics,
+    uiRoot: options.uiRoot,
     checkHost: isLoopbackAddress(config.listenHost),
     allowedOrigins: [...config.origins, ...DEFAULT_ALLOWED_ORIGINS],
     bodyLimit: config.bodyLimit,
@@ -92,6 +129,7 @@ export async function startForeman(
   // Jobs accepted before a crash or restart go back in line, and their pending webhooks go out.
   runner.recover();
   dispatcher.start();
+  residency.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -103,6 +141,8 @@ export async function startForeman(
     webhookSecret,
     runner,
     dispatcher,
+    hub,
+    board,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining = true;
@@ -112,6 +152,7 @@ export async function startForeman(
         runner.abandonWorking();
         await dispatcher.stop(Math.min(graceMs, 2000));
         clearInterval(pruneTimer);
+        residency.stop();
         await app.close();
         await ollama.close();
         store.failInterruptedPassthrough(clock.now());

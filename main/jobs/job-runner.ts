@@ -13,6 +13,8 @@ import type { JobApi } from '../../shared/types.js';
 import { assembleTranscript } from '../ollama/transcript.js';
 import { normalizeModel } from '../ollama/model-name.js';
 import { newJobId } from '../core/ids.js';
+import { toJobRow } from '../core/job-row.js';
+import type { JobBoard } from '../core/job-board.js';
 
 export const JOB_ROUTES: Record<Exclude<JobApi, 'embeddings'>, string> = {
   chat: '/api/chat',
@@ -40,18 +42,30 @@ export interface JobRunnerOptions {
   maxAttempts?: number;
   /** Called after every committed transition that may have written outbox rows. */
   onTransition?: () => void;
+  /** Where live jobs are shown; the runner keeps their rows and answer bytes there. */
+  board: JobBoard;
 }
 
 const SHUTDOWN = 'shutdown';
 
 export function createJobRunner(options: JobRunnerOptions) {
-  const { store, jobs, scheduler, ollama, clock } = options;
+  const { store, jobs, scheduler, ollama, clock, board } = options;
   const maxAttempts = options.maxAttempts ?? 3;
   const tickets = new Map<string, { cancel(): boolean }>();
   const working = new Map<string, AbortController>();
   const notify = () => options.onTransition?.();
 
+  /** Shows the job's stored state on the board; a terminal state takes it off. */
+  function show(id: string): void {
+    const job = store.getJob(id);
+    if (!job) return;
+    const row = toJobRow(job);
+    if (job.state === 'queued' || job.state === 'working') board.update(id, row);
+    else board.finish(id, row);
+  }
+
   function admit(job: JobRecord): void {
+    board.add(toJobRow(job), 'native', () => cancel(job.id));
     const ticket = scheduler.enqueue({ id: job.id, lane: job.lane, cls: 1, priority: job.priority });
     tickets.set(job.id, ticket);
     void ticket.slot.then((slot) => {
@@ -72,6 +86,7 @@ export function createJobRunner(options: JobRunnerOptions) {
     try {
       if (!jobs.start(id, clock.now())) return;
       notify();
+      show(id);
       working.set(id, controller);
       const job = store.getJob(id) as JobRecord;
       let upstream: Dispatcher.ResponseData;
@@ -89,9 +104,8 @@ export function createJobRunner(options: JobRunnerOptions) {
         jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: 502, error: `could not reach Ollama at ${ollama.upstream.origin}: ${detail}` });
         return;
       }
-      const chunks: Buffer[] = [];
       try {
-        for await (const chunk of upstream.body as AsyncIterable<Buffer>) chunks.push(chunk);
+        for await (const chunk of upstream.body as AsyncIterable<Buffer>) board.chunk(id, chunk);
       } catch (err) {
         if (controller.signal.aborted) return;
         jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: upstream.statusCode, error: `Ollama's answer broke off: ${(err as Error).message}` });
@@ -102,7 +116,7 @@ export function createJobRunner(options: JobRunnerOptions) {
         flavor: 'native',
         status: upstream.statusCode,
         contentType: String(upstream.headers['content-type'] ?? ''),
-        body: Buffer.concat(chunks),
+        body: board.bytes(id),
       });
       jobs.finish(id, {
         state: t.error ? 'failed' : 'succeeded',
@@ -115,8 +129,21 @@ export function createJobRunner(options: JobRunnerOptions) {
     } finally {
       working.delete(id);
       slot.release();
+      show(id);
       notify();
     }
+  }
+
+  function cancel(id: string): JobRecord | undefined {
+    const job = store.getJob(id);
+    if (!job || job.source !== 'jobs') return undefined;
+    if (jobs.finish(id, { state: 'canceled', finishedAt: clock.now(), error: 'canceled by request' })) {
+      tickets.get(id)?.cancel();
+      working.get(id)?.abort();
+      show(id);
+      notify();
+    }
+    return store.getJob(id);
   }
 
   return {
@@ -152,16 +179,7 @@ export function createJobRunner(options: JobRunnerOptions) {
      * Cancels a queued job at once, or aborts a working job's Ollama request. Returns the job as it is
      * afterwards, or undefined if there is no such job.
      */
-    cancel(id: string): JobRecord | undefined {
-      const job = store.getJob(id);
-      if (!job || job.source !== 'jobs') return undefined;
-      if (jobs.finish(id, { state: 'canceled', finishedAt: clock.now(), error: 'canceled by request' })) {
-        tickets.get(id)?.cancel();
-        working.get(id)?.abort();
-        notify();
-      }
-      return store.getJob(id);
-    },
+    cancel,
 
     /** At start-up: re-queue (or fail) jobs interrupted by a crash, then queue every waiting job. */
     recover(): { requeued: number; failed: number; queued: number } {

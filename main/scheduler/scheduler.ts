@@ -38,6 +38,7 @@ export interface Admission {
 export interface DispatchEvent {
   id: string;
   lane: string;
+  cls: JobClass;
   /** True when this start changes the model being served (a load, unless Ollama already holds it). */
   switched: boolean;
   waitedMs: number;
@@ -148,7 +149,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
           pump();
         },
       };
-      options.onDispatch?.({ id: job.id, lane: name, switched, waitedMs: clock.now() - job.enqueuedAt });
+      options.onDispatch?.({ id: job.id, lane: name, cls: job.cls, switched, waitedMs: clock.now() - job.enqueuedAt });
       entry.resolve(slot);
     }
   }

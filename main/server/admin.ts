@@ -1,23 +1,177 @@
-/** foreman's own read-only view of itself: health and the queue snapshot. */
+/**
+ * foreman's own API for the window (`/foreman/*`): the queue snapshot, job history and detail,
+ * cancel, pause and resume, the timeline. Live changes arrive on the event stream (events.ts).
+ */
 import type { FastifyInstance } from 'fastify';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { JobDetail, LaneSnapshot, QueueSnapshot } from '../../shared/api.js';
+import type { JobSource, JobState } from '../../shared/types.js';
+import type { Clock, Scheduler } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
+import type { Store } from '../store/store.js';
+import type { JobBoard } from '../core/job-board.js';
+import type { EventHub } from '../core/event-hub.js';
+import type { ResidencyMonitor } from '../core/residency.js';
+import { toJobRow } from '../core/job-row.js';
+import { buildTimeline } from '../core/timeline.js';
+import { assembleTranscript } from '../ollama/transcript.js';
+import { normalizeModel } from '../ollama/model-name.js';
+import { HttpError } from './errors.js';
 
-export async function adminPlugin(app: FastifyInstance, deps: { scheduler: Scheduler; ollama: OllamaClient }): Promise<void> {
+export interface AdminDeps {
+  scheduler: Scheduler;
+  ollama: OllamaClient;
+  store: Store;
+  board: JobBoard;
+  hub: EventHub;
+  residency: ResidencyMonitor;
+  clock: Clock;
+}
+
+const STATES = ['queued', 'working', 'succeeded', 'failed', 'canceled'];
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    source: { type: 'string', enum: ['passthrough', 'jobs'] },
+    model: { type: 'string', minLength: 1 },
+    state: { type: 'string', enum: STATES },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    cursor: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const { scheduler, store, board, hub, residency, clock } = deps;
+  // POSTs here carry no body worth reading; accept any (or none) without a parser complaint.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => {
+    payload.resume();
+    done(null);
+  });
+
   app.get('/health', async () => ({
     status: 'ok',
     upstream: deps.ollama.upstream.origin,
-    queued: deps.scheduler.waiting,
-    running: deps.scheduler.running,
+    upstream_up: residency.up,
+    queued: scheduler.waiting,
+    running: scheduler.running,
+    paused: scheduler.snapshot().paused,
   }));
 
-  app.get('/queue', async () => {
-    const snap = deps.scheduler.snapshot();
+  app.get('/queue', async (): Promise<QueueSnapshot> => {
+    const eventId = hub.lastId;
+    const snap = scheduler.snapshot();
+    const rows = new Map(board.rows().map((r) => [r.id, r]));
+    const resident = new Set(residency.resident);
+    const lanes = new Map<string, LaneSnapshot>();
+    const lane = (model: string): LaneSnapshot => {
+      let l = lanes.get(model);
+      if (!l) {
+        l = { model, resident: resident.has(model), current: snap.current === model, queued: [], running: [], oldest_at: null, ...board.laneStats(model) };
+        lanes.set(model, l);
+      }
+      return l;
+    };
+    for (const l of snap.lanes) {
+      const target = lane(l.name);
+      for (const w of l.waiting) {
+        const row = rows.get(w.id);
+        if (row) target.queued.push(row);
+        target.oldest_at = Math.min(target.oldest_at ?? Infinity, w.enqueuedAt);
+      }
+    }
+    for (const row of rows.values()) if (row.state === 'working') lane(row.lane).running.push(row);
+    for (const model of resident) lane(model);
     return {
-      current: snap.current,
-      running: snap.running,
+      event_id: eventId,
       paused: snap.paused,
-      lanes: snap.lanes.map((l) => ({ model: l.name, queued: l.waiting.length, jobs: l.waiting.map((j) => j.id) })),
+      current: snap.current,
+      lanes: [...lanes.values()].sort((a, b) => Number(b.current) - Number(a.current) || a.model.localeCompare(b.model)),
+      resident: [...resident],
+      upstream: { url: deps.ollama.upstream.origin, up: residency.up },
+      now: clock.now(),
     };
   });
+
+  app.get<{ Querystring: { source?: JobSource; model?: string; state?: JobState; limit: number; cursor?: string } }>(
+    '/jobs',
+    { schema: { querystring: listQuery } },
+    async (request) => {
+      const q = request.query;
+      const page = store.listJobs({ source: q.source, lane: q.model ? normalizeModel(q.model) : undefined, state: q.state, limit: q.limit, before: q.cursor });
+      return { jobs: page.map(toJobRow), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
+    },
+  );
+
+  function detail(id: string): JobDetail {
+    const job = store.getJob(id);
+    if (!job) throw new HttpError(404, `job ${id} not found`);
+    const live = board.get(id);
+    // A passthrough job's row may still be on its way to disk; the live row is the truth meanwhile.
+    const row = live ? live.row : toJobRow(job);
+    let partial: JobDetail['partial'] = null;
+    if (live && live.row.state === 'working') {
+      const t = assembleTranscript({ api: job.api, flavor: live.flavor, status: 200, contentType: live.flavor === 'openai' ? 'text/event-stream' : 'application/x-ndjson', body: board.bytes(id) });
+      const answer = (t.response ? JSON.parse(t.response) : {}) as Record<string, any>;
+      const part = answer.message ?? answer;
+      partial = { content: String(part.content ?? part.response ?? ''), thinking: String(part.thinking ?? '') };
+    }
+    return {
+      ...row,
+      request: parseJson(job.request),
+      response: parseJson(job.response),
+      partial,
+      metadata: parseJson(job.metadata),
+      webhook_url: job.webhook_url,
+      attempts: job.attempts,
+    };
+  }
+
+  app.get<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => detail(request.params.id));
+
+  app.get<{ Params: { id: string } }>('/jobs/:id/transcript', { schema: { params: idParams } }, async (request) => {
+    const d = detail(request.params.id);
+    return { id: d.id, state: d.state, request: d.request, response: d.response, partial: d.partial };
+  });
+
+  app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: { params: idParams } }, async (request) => {
+    const id = request.params.id;
+    if (!store.getJob(id) && !board.get(id)) throw new HttpError(404, `job ${id} not found`);
+    if (!board.cancel(id)) throw new HttpError(409, `job ${id} is not queued or working`);
+    return { job: board.get(id)?.row ?? toJobRow(store.getJob(id)!) };
+  });
+
+  app.post('/pause', async () => {
+    scheduler.pause();
+    hub.publish({ type: 'queue', paused: true });
+    return { paused: true };
+  });
+
+  app.post('/resume', async () => {
+    scheduler.resume();
+    hub.publish({ type: 'queue', paused: false });
+    return { paused: false };
+  });
+
+  app.get<{ Querystring: { since?: number } }>(
+    '/timeline',
+    { schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
+    async (request) => {
+      const now = clock.now();
+      const since = request.query.since ?? now - 15 * 60_000;
+      return buildTimeline(store.ranSince(since), since, now);
+    },
+  );
 }

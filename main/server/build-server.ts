@@ -4,19 +4,25 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../store/store.js';
+import type { AsyncJobStore } from '../store/async-jobs.js';
 import type { Clock, Scheduler } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
-import { flavorOf, installErrorHandler } from './errors.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import type { AddressPolicy } from '../webhooks/url-policy.js';
+import type { JobBoard } from '../core/job-board.js';
+import type { EventHub } from '../core/event-hub.js';
+import type { ResidencyMonitor } from '../core/residency.js';
+import type { Metrics } from '../core/metrics.js';
 import { errorReply } from '../ollama/wire.js';
+import { flavorOf, installErrorHandler } from './errors.js';
 import { createSafetyHook } from './safety.js';
 import { forwardPlugin, passthroughPlugin } from './passthrough.js';
 import { adminPlugin } from './admin.js';
+import { eventsPlugin } from './events.js';
 import { jobsPlugin } from './jobs.js';
 import { deliveriesPlugin } from './deliveries.js';
-import type { JobRunner } from '../jobs/job-runner.js';
-import type { AsyncJobStore } from '../store/async-jobs.js';
-import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
-import type { AddressPolicy } from '../webhooks/url-policy.js';
+import { uiPlugin } from './ui.js';
 
 export interface ServerDeps {
   store: Store;
@@ -27,6 +33,10 @@ export interface ServerDeps {
   jobs: AsyncJobStore;
   dispatcher: WebhookDispatcher;
   webhookPolicy: AddressPolicy;
+  board: JobBoard;
+  hub: EventHub;
+  residency: ResidencyMonitor;
+  metrics: Metrics;
   /** Refuse requests whose Host is not loopback (DNS rebinding). On when listening on loopback. */
   checkHost: boolean;
   /** Origin patterns allowed besides same-origin (Ollama's defaults plus OLLAMA_ORIGINS). */
@@ -35,6 +45,8 @@ export interface ServerDeps {
   bodyLimit?: number;
   /** True once shutdown began: new requests get 503 while running ones finish. */
   isDraining?: () => boolean;
+  /** The built window; defaults to dist/renderer in the project. */
+  uiRoot?: string;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -60,10 +72,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       reply.code(503).type(contentType).send(body);
     });
   }
-  app.register(adminPlugin, { prefix: '/foreman', scheduler: deps.scheduler, ollama: deps.ollama });
-  app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: deps.store.deliveries, dispatcher: deps.dispatcher, clock: deps.clock });
-  app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store: deps.store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
-  app.register(passthroughPlugin, { store: deps.store, scheduler: deps.scheduler, ollama: deps.ollama, clock: deps.clock });
-  app.register(forwardPlugin, { ollama: deps.ollama });
+  const { store, scheduler, ollama, clock, board, hub } = deps;
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock });
+  app.register(eventsPlugin, { prefix: '/foreman', hub });
+  app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
+  app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
+  app.register(uiPlugin, { root: deps.uiRoot });
+  app.register(passthroughPlugin, { store, scheduler, ollama, clock, board });
+  app.register(forwardPlugin, { ollama });
   return app;
 }

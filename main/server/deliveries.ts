@@ -7,6 +7,7 @@ import type { Delivery, DeliveryAttempt, DeliveryState, DeliveryStore } from '..
 import type { Clock } from '../scheduler/scheduler.js';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { HttpError } from './errors.js';
+import type { DeliveryAttemptRow, DeliveryRow } from '../../shared/api.js';
 
 export interface DeliveriesDeps {
   deliveries: DeliveryStore;
@@ -52,7 +53,11 @@ interface ListQuery {
   cursor?: string;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
 /** An ISO 8601 time or milliseconds since the epoch. */
 function parseTime(value: string | number, field: string): number {
@@ -62,7 +67,7 @@ function parseTime(value: string | number, field: string): number {
 }
 
 /** `webhook-id` is the delivery id: the same on every attempt, so receivers dedupe on it. */
-export function deliveryView(d: Delivery) {
+export function deliveryView(d: Delivery): DeliveryRow {
   return {
     id: d.id,
     webhook_id: d.id,
@@ -81,7 +86,7 @@ export function deliveryView(d: Delivery) {
   };
 }
 
-function attemptView(d: Delivery, a: DeliveryAttempt) {
+function attemptView(d: Delivery, a: DeliveryAttempt): DeliveryAttemptRow {
   return {
     attempt: a.attempt,
     webhook_id: d.id,

@@ -16,6 +16,8 @@ import { isCloudModel, normalizeModel } from '../ollama/model-name.js';
 import { BUSY_MESSAGE, INFERENCE_ROUTES, type InferenceRoute } from '../ollama/wire.js';
 import { assembleTranscript } from '../ollama/transcript.js';
 import { newJobId } from '../core/ids.js';
+import type { JobBoard } from '../core/job-board.js';
+import type { JobFigures } from '../../shared/types.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
 import { pipeBody, writeUpstreamHead } from './pipe.js';
 
@@ -24,8 +26,28 @@ export interface PassthroughDeps {
   scheduler: Scheduler;
   ollama: OllamaClient;
   clock: Clock;
-  /** Bytes of one answer kept for its transcript; the client always gets all of them. @default 16 MiB */
-  transcriptCap?: number;
+  board: JobBoard;
+}
+
+/** Ollama's own words for a request canceled while it is scheduled (status 499). */
+const CANCELED_MESSAGE = 'request canceled';
+
+const FIGURE_KEYS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+function figuresOf(o: JobFigures): JobFigures {
+  const f: JobFigures = {};
+  for (const k of FIGURE_KEYS) if (o[k] !== undefined && o[k] !== null) f[k] = o[k];
+  return f;
+}
+
+/**
+ * Canceled from the window while the answer streams: end it the way Ollama ends a stream that failed
+ * (one more `{"error":…}` line), so clients report a reason instead of a cut connection.
+ */
+function stopForAdmin(res: ServerResponse, route: InferenceRoute, upstream: Dispatcher.ResponseData | undefined): void {
+  if (!res.headersSent) return writeError(res, route.flavor, 499, CANCELED_MESSAGE);
+  const ct = String(upstream?.headers['content-type'] ?? '');
+  if (ct.startsWith('application/x-ndjson') && !res.writableEnded && !res.destroyed) res.end(`{"error":"${CANCELED_MESSAGE}"}\n`);
+  else res.destroy();
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -66,8 +88,7 @@ function clientOf(request: FastifyRequest): string {
 }
 
 export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughDeps): Promise<void> {
-  const { store, scheduler, ollama, clock } = deps;
-  const transcriptCap = deps.transcriptCap ?? 16 * 1024 * 1024;
+  const { store, scheduler, ollama, clock, board } = deps;
 
   // Ollama ignores Content-Type (`curl -d` sends form encoding), so every body is taken as bytes.
   app.removeAllContentTypeParsers();
@@ -77,46 +98,61 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     const id = newJobId();
     const lane = normalizeModel(model);
     const createdAt = clock.now();
+    const client = clientOf(request);
     store.later.insertJob({
-      id, source: 'passthrough', route: route.path, api: route.api, model, lane, client: clientOf(request),
+      id, source: 'passthrough', route: route.path, api: route.api, model, lane, client,
       priority: 0, stream, createdAt, request: raw.toString('utf8'),
     });
     const ticket = scheduler.enqueue({ id, lane, cls: 0 });
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const abort = new AbortController();
+    // Who ended it early: the client by leaving, or someone at the desk from the window.
+    let stoppedBy: 'client' | 'admin' | null = null;
     const onClose = () => {
       if (res.writableEnded) return;
+      stoppedBy ??= 'client';
       ticket.cancel();
       abort.abort();
     };
     res.on('close', onClose);
-    const finish = (outcome: Parameters<Store['finishJob']>[1]) => store.later.finishJob(id, outcome);
+    board.add(
+      { id, source: 'passthrough', route: route.path, api: route.api, model, lane, state: 'queued', priority: 0, stream, client,
+        created_at: createdAt, started_at: null, finished_at: null, status_code: null, error: null },
+      route.flavor,
+      () => { stoppedBy ??= 'admin'; ticket.cancel(); },
+    );
+    const end = (outcome: Parameters<Store['finishJob']>[1]) => {
+      store.later.finishJob(id, outcome);
+      board.finish(id, {
+        state: outcome.state, finished_at: outcome.finishedAt, status_code: outcome.statusCode ?? null, error: outcome.error ?? null,
+        ...figuresOf(outcome),
+      });
+    };
 
     const slot = await ticket.slot;
     if (!slot) {
-      finish({ state: 'canceled', finishedAt: clock.now(), error: 'client disconnected while queued' });
+      if (stoppedBy === 'admin') writeError(res, route.flavor, 499, CANCELED_MESSAGE);
+      end({ state: 'canceled', finishedAt: clock.now(), statusCode: stoppedBy === 'admin' ? 499 : null, error: stoppedBy === 'admin' ? 'canceled from foreman while queued' : 'client disconnected while queued' });
+      res.off('close', onClose);
       return;
     }
-    const chunks: Buffer[] = [];
-    let kept = 0;
+    const startedAt = clock.now();
+    store.later.markWorking(id, startedAt);
+    board.update(id, { state: 'working', started_at: startedAt });
+    board.onCancel(id, () => { stoppedBy ??= 'admin'; abort.abort(); });
     let upstream: Dispatcher.ResponseData | undefined;
     let ended: 'complete' | 'client-gone' | 'upstream-failed' = 'upstream-failed';
     let failure: string | null = null;
     try {
-      store.later.markWorking(id, clock.now());
       upstream = await ollama.request({ method: 'POST', path: request.url, headers: request.headers, body: raw, signal: abort.signal });
       writeUpstreamHead(res, upstream);
-      ended = await pipeBody(res, upstream.body, {
-        onChunk(chunk) {
-          if (kept >= transcriptCap) return;
-          chunks.push(chunk);
-          kept += chunk.length;
-        },
-      });
+      ended = await pipeBody(res, upstream.body, { onChunk: (chunk) => board.chunk(id, chunk) });
     } catch (err) {
-      if (abort.signal.aborted) ended = 'client-gone';
-      else if (!upstream) {
+      if (abort.signal.aborted) {
+        ended = 'client-gone';
+        if (stoppedBy === 'admin') stopForAdmin(res, route, upstream);
+      } else if (!upstream) {
         failure = upstreamFailure(ollama, err);
         writeError(res, route.flavor, 502, failure);
       } else {
@@ -131,11 +167,11 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     setImmediate(() => {
       const finishedAt = clock.now();
       if (ended === 'client-gone') {
-        finish({ state: 'canceled', finishedAt, statusCode: upstream?.statusCode ?? null, error: 'client disconnected while working' });
+        end({ state: 'canceled', finishedAt, statusCode: upstream?.statusCode ?? null, error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working' });
         return;
       }
       if (!upstream || ended !== 'complete') {
-        finish({ state: 'failed', finishedAt, statusCode: upstream?.statusCode ?? 502, error: failure });
+        end({ state: 'failed', finishedAt, statusCode: upstream?.statusCode ?? 502, error: failure });
         return;
       }
       const t = assembleTranscript({
@@ -143,9 +179,9 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
         flavor: route.flavor,
         status: upstream.statusCode,
         contentType: String(upstream.headers['content-type'] ?? ''),
-        body: Buffer.concat(chunks),
+        body: board.bytes(id),
       });
-      finish({
+      end({
         state: t.error ? 'failed' : 'succeeded',
         finishedAt,
         statusCode: upstream.statusCode,

@@ -49,6 +49,7 @@ export interface JobRecord extends JobSummary {
 export interface ListJobsQuery {
   state?: JobState;
   lane?: string;
+  source?: JobSource;
   limit?: number;
   /** Return jobs created before this id (ids sort by creation). */
   before?: string;
@@ -99,6 +100,8 @@ export function openStore(options: StoreOptions) {
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
   const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`);
+  const ranSince = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE started_at IS NOT NULL
+      AND (started_at >= ? OR finished_at IS NULL OR finished_at >= ?) ORDER BY started_at LIMIT ?`);
 
   // Write-behind: passthrough history is committed in batches, off the request path. A passthrough
   // client's connection dies with the process anyway, so a crash can only lose the last few
@@ -175,11 +178,18 @@ export function openStore(options: StoreOptions) {
       const params: unknown[] = [];
       if (query.state) { where.push('state = ?'); params.push(query.state); }
       if (query.lane) { where.push('lane = ?'); params.push(query.lane); }
+      if (query.source) { where.push('source = ?'); params.push(query.source); }
       if (query.before) { where.push('id < ?'); params.push(query.before); }
       const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY id DESC LIMIT ?`;
       params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));
       return (db.prepare(sql).all(...params) as Row[]).map(toSummary);
+    },
+
+    /** Jobs that ran (or run) since `since`, oldest first, for the timeline. */
+    ranSince(since: number, limit = 5000): JobSummary[] {
+      flush();
+      return (ranSince.all(since, since, limit) as Row[]).map(toSummary);
     },
 
     /**

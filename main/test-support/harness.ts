@@ -19,11 +19,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; dataDir?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; dataDir?: string; uiRoot?: string } = {}): Promise<Stack> {
   const sim = createSimulator({ tokensPerSecond: 0, loadMs: 20, ...opts.sim });
   const simUrl = await sim.listen(0, '127.0.0.1');
   const dataDir = opts.dataDir ?? tempDir();
-  const foreman = await startForeman(testConfig(simUrl, opts.foreman, dataDir));
+  const foreman = await startForeman(testConfig(simUrl, opts.foreman, dataDir), { uiRoot: opts.uiRoot });
   return {
     sim,
     simUrl,

@@ -1,0 +1,82 @@
+/**
+ * `/foreman/metrics` in Prometheus text (prom-client): queue depth per model, wait and run times,
+ * model switches and loads, webhook deliveries by outcome. One registry per foreman, not the global one.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobRow } from '../../shared/api.js';
+import type { DispatchEvent, Scheduler } from '../scheduler/scheduler.js';
+
+const SOURCES = ['passthrough', 'jobs'] as const;
+
+export function createMetrics(options: { scheduler: Scheduler }) {
+  const registry = new Registry();
+  const { scheduler } = options;
+
+  new Gauge({
+    name: 'foreman_queue_depth',
+    help: 'Jobs waiting, per model',
+    labelNames: ['model'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const lane of scheduler.snapshot().lanes) this.set({ model: lane.name }, lane.waiting.length);
+    },
+  });
+  new Gauge({
+    name: 'foreman_jobs_running',
+    help: 'Requests in flight to Ollama',
+    registers: [registry],
+    collect() {
+      this.set(scheduler.running);
+    },
+  });
+  const wait = new Histogram({
+    name: 'foreman_job_wait_seconds',
+    help: 'Time from arrival to start',
+    labelNames: ['source'],
+    buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const run = new Histogram({
+    name: 'foreman_job_run_seconds',
+    help: 'Time from start to the last byte',
+    labelNames: ['source', 'state'],
+    buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 300, 900],
+    registers: [registry],
+  });
+  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state'], registers: [registry] });
+  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Times the served model changed', labelNames: ['model'], registers: [registry] });
+  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['model'], registers: [registry] });
+  const loadTime = new Histogram({
+    name: 'foreman_model_load_seconds',
+    help: 'Model load time Ollama reported',
+    labelNames: ['model'],
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 60],
+    registers: [registry],
+  });
+  const deliveries = new Counter({ name: 'foreman_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+  // Zero series exist from the start, so rates work before the first event.
+  for (const source of SOURCES) wait.zero({ source });
+  for (const outcome of ['delivered', 'retry', 'exhausted', 'disabled']) deliveries.inc({ outcome }, 0);
+
+  return {
+    registry,
+    onDispatch(e: DispatchEvent): void {
+      wait.observe({ source: SOURCES[e.cls] }, e.waitedMs / 1000);
+      if (e.switched) switches.inc({ model: e.lane });
+    },
+    onFinished(row: JobRow): void {
+      jobs.inc({ source: row.source, state: row.state });
+      if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
+      if (row.load_duration !== undefined && row.load_duration > 50e6) {
+        loads.inc({ model: row.lane });
+        loadTime.observe({ model: row.lane }, row.load_duration / 1e9);
+      }
+    },
+    onDelivery(outcome: 'delivered' | 'pending' | 'exhausted' | 'disabled'): void {
+      deliveries.inc({ outcome: outcome === 'pending' ? 'retry' : outcome });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,152 @@
+/**
+ * The admin API and event stream the window uses (`/foreman/*`), shared by the core and the renderer.
+ * Times are milliseconds since the epoch unless a name says otherwise.
+ */
+import type { JobApi, JobFigures, JobSource, JobState } from './types.js';
+
+/** One row of the queue or history: everything a list needs, nothing heavy. */
+export interface JobRow extends JobFigures {
+  id: string;
+  source: JobSource;
+  route: string;
+  api: JobApi;
+  model: string;
+  lane: string;
+  state: JobState;
+  priority: number;
+  stream: boolean;
+  client: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface LaneSnapshot {
+  /** Normalised model name. */
+  model: string;
+  /** Ollama holds this model in memory now (from `/api/ps`). */
+  resident: boolean;
+  /** Being served now (or served last, and so next while it has work). */
+  current: boolean;
+  /** Waiting jobs in the order they will run. */
+  queued: JobRow[];
+  running: JobRow[];
+  /** Oldest waiting job's arrival time, or null. */
+  oldest_at: number | null;
+  /** Measured figures for the ETA: mean load time (ms) and tokens per second, when known. */
+  load_ms: number | null;
+  tokens_per_s: number | null;
+}
+
+export interface QueueSnapshot {
+  /** Last event id included in this snapshot: the event stream continues after it. */
+  event_id: string;
+  paused: boolean;
+  current: string | null;
+  lanes: LaneSnapshot[];
+  /** Ollama's `/api/ps` names at the last look, and whether Ollama answered at all. */
+  resident: string[];
+  upstream: { url: string; up: boolean };
+  now: number;
+}
+
+export interface JobDetail extends JobRow {
+  /** The request body as the client sent it (parsed JSON, or the raw text if it was not JSON). */
+  request: unknown;
+  /** The assembled answer once finished (what Ollama returns with `stream: false`). */
+  response: unknown;
+  /** While working: the text streamed so far. */
+  partial: { content: string; thinking: string } | null;
+  metadata: unknown;
+  webhook_url: string | null;
+  attempts: number;
+}
+
+/** `GET /foreman/deliveries` rows (times as ISO strings). */
+export interface DeliveryRow {
+  id: string;
+  /** The same as `id`: the webhook-id every attempt of this event carries. */
+  webhook_id: string;
+  job_id: string;
+  sequence: number;
+  type: string;
+  url: string;
+  state: 'pending' | 'delivered' | 'exhausted' | 'disabled';
+  attempt_count: number;
+  next_attempt_at: string | null;
+  created_at: string;
+  finished_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  redelivery: boolean;
+}
+
+export interface DeliveryAttemptRow {
+  attempt: number;
+  webhook_id: string;
+  type: string;
+  redelivery: boolean;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  request_headers: Record<string, string>;
+  status: number | null;
+  error_class: string | null;
+  error: string | null;
+  response_body: string | null;
+  next_attempt_at: string | null;
+}
+
+/** `GET /foreman/deliveries/<id>`. */
+export interface DeliveryDetail extends DeliveryRow {
+  payload: unknown;
+  attempts: DeliveryAttemptRow[];
+}
+
+export interface TimelineSegment {
+  model: string;
+  start: number;
+  end: number;
+  /** Time spent loading at the start of the segment (ms), if a load happened. */
+  load_ms: number;
+}
+
+export interface TimelineBar {
+  id: string;
+  model: string;
+  source: JobSource;
+  state: JobState;
+  start: number;
+  end: number;
+}
+
+export interface Timeline {
+  from: number;
+  to: number;
+  segments: TimelineSegment[];
+  bars: TimelineBar[];
+  counters: {
+    /** Model loads foreman caused in the window. */
+    loads: number;
+    /** Sum of load time (ms). */
+    load_ms: number;
+    /** Loads first-come-first-served would have caused for the same arrivals. */
+    fcfs_loads: number;
+    loads_avoided: number;
+  };
+}
+
+/** Server-Sent Events on `/foreman/events`; each has an `id:` for `Last-Event-ID` resume. */
+export type ForemanEvent =
+  | { type: 'job'; job: JobRow }
+  | { type: 'tokens'; id: string; content: string; thinking: string }
+  | { type: 'model'; model: string; change: 'switch' | 'loaded'; load_ms?: number }
+  | { type: 'delivery'; delivery: DeliveryRow }
+  | { type: 'queue'; paused: boolean }
+  | { type: 'upstream'; up: boolean }
+  /** The client missed events (restart, or too far behind): refetch the snapshot. */
+  | { type: 'resync' };
+
+export type ForemanEventType = ForemanEvent['type'];
