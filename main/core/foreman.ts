@@ -49,7 +49,6 @@ export async function startForeman(
   const hub = createEventHub();
   const board = createJobBoard({ hub });
   const residency = createResidencyMonitor({ ollama, hub });
-  let metrics: ReturnType<typeof createMetrics> | undefined;
   const scheduler = createScheduler({
     concurrency: config.concurrency,
     maxWaitMs: config.maxWaitMs,
@@ -57,11 +56,12 @@ export async function startForeman(
     clock,
     residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
     onDispatch(e) {
-      metrics?.onDispatch(e);
+      metrics.onDispatch(e);
       if (e.switched) hub.publish({ type: 'model', model: e.lane, change: 'switch' });
     },
   });
-  metrics = createMetrics({ scheduler });
+  // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
+  const metrics = createMetrics({ scheduler });
   const m = metrics;
   // Finished jobs feed the metrics and announce real model loads; no token parsing needed for that.
   hub.subscribe(

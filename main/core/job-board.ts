@@ -18,6 +18,15 @@ export interface LiveJob {
   rest: string;
 }
 
+/** The fields of a streamed chunk that carry text (native NDJSON, or a /v1 SSE `data:` object). */
+interface StreamedChunk {
+  message?: { content?: string; thinking?: string };
+  response?: string;
+  content?: string;
+  thinking?: string;
+  choices?: { delta?: { content?: string | null; reasoning?: string }; text?: string }[];
+}
+
 interface LaneStats {
   loadMs: number | null;
   tokensPerS: number | null;
@@ -72,9 +81,9 @@ export function createJobBoard(options: JobBoardOptions) {
         if (!line.startsWith('data: {')) continue;
         line = line.slice(6);
       }
-      let o: Record<string, any>;
+      let o: StreamedChunk;
       try {
-        o = JSON.parse(line) as Record<string, any>;
+        o = JSON.parse(line) as StreamedChunk;
       } catch {
         continue; // the first line after someone started watching may be cut
       }
@@ -83,7 +92,7 @@ export function createJobBoard(options: JobBoardOptions) {
         addTokens(job.row.id, String(c?.delta?.content ?? c?.text ?? ''), String(c?.delta?.reasoning ?? ''));
       } else {
         const part = o.message ?? o;
-        addTokens(job.row.id, String(part.content ?? part.response ?? ''), String(part.thinking ?? ''));
+        addTokens(job.row.id, String(part.content ?? o.response ?? ''), String(part.thinking ?? ''));
       }
     }
   }

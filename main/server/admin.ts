@@ -124,9 +124,9 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     let partial: JobDetail['partial'] = null;
     if (live && live.row.state === 'working') {
       const t = assembleTranscript({ api: job.api, flavor: live.flavor, status: 200, contentType: live.flavor === 'openai' ? 'text/event-stream' : 'application/x-ndjson', body: board.bytes(id) });
-      const answer = (t.response ? JSON.parse(t.response) : {}) as Record<string, any>;
+      const answer = (t.response ? JSON.parse(t.response) : {}) as { message?: { content?: string; thinking?: string }; response?: string; content?: string; thinking?: string };
       const part = answer.message ?? answer;
-      partial = { content: String(part.content ?? part.response ?? ''), thinking: String(part.thinking ?? '') };
+      partial = { content: String(part.content ?? answer.response ?? ''), thinking: String(part.thinking ?? '') };
     }
     return {
       ...row,
