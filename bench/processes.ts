@@ -17,6 +17,8 @@ export interface Server {
   pid: number;
   /** SIGTERM (so foreman can write a --cpu-prof profile), SIGKILL if it has not gone after 5 s. */
   stop(): Promise<void>;
+  /** `kill -9`, resolved once the process is gone: a crash, not a shutdown. */
+  kill(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
@@ -93,6 +95,12 @@ export async function startServer(options: StartOptions): Promise<Server> {
     clearTimeout(timer);
   };
 
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const deadline = setTimeout(() => reject(new Error(`${options.name} did not start within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000);
@@ -119,7 +127,7 @@ export async function startServer(options: StartOptions): Promise<Server> {
         void poll();
       }
     });
-    return { name: options.name, url, pid: child.pid!, stop };
+    return { name: options.name, url, pid: child.pid!, stop, kill };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n--- ${options.name} output ---\n${output}`, { cause: err });

@@ -1,12 +1,12 @@
 /**
- * `npm run bench`: the three benchmarks in sequence, each in a fresh Node process so one's heap,
+ * `npm run bench`: the benchmarks in sequence, each in a fresh Node process so one's heap,
  * JIT state and leftover sockets cannot colour the next one's figures.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { ROOT, tsx } from './processes.js';
 
-const BENCHES = ['bench/overhead.ts', 'bench/streaming.ts', 'bench/scheduling.ts'];
+const BENCHES = ['bench/overhead.ts', 'bench/streaming.ts', 'bench/scheduling.ts', 'bench/submits.ts', 'bench/webhooks.ts', 'bench/crash-loop.ts'];
 
 function run(script: string): Promise<number> {
   const { command, args } = tsx(script, []);

@@ -29,11 +29,13 @@ export function startSim(flags: SimFlags): Promise<Server> {
 }
 
 /**
- * foreman's own CLI on a temp data dir. `BENCH_CPU_PROF=DIR` adds `--cpu-prof`, so a missed target
- * can be explained from where foreman spends its time.
+ * foreman's own CLI on a temp data dir, or on `options.dataDir` (which the caller then owns, so a
+ * restart finds the same database). `BENCH_CPU_PROF=DIR` adds `--cpu-prof`, so a missed target can be
+ * explained from where foreman spends its time.
  */
-export async function startForeman(upstream: string, extra: string[] = []): Promise<Server> {
-  const dataDir = tempDir('data');
+export async function startForeman(upstream: string, extra: string[] = [], options: { dataDir?: string } = {}): Promise<Server> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? tempDir('data');
   const profDir = process.env.BENCH_CPU_PROF;
   const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [];
   const { command, args } = tsx('main/cli/foreman.ts', ['serve', '--listen', '127.0.0.1:0', '--upstream', upstream, '--data-dir', dataDir, ...extra], nodeFlags);
@@ -42,9 +44,22 @@ export async function startForeman(upstream: string, extra: string[] = []): Prom
     ...server,
     async stop() {
       await server.stop();
-      removeTempDir(dataDir);
+      if (ownDir) removeTempDir(dataDir);
+    },
+    async kill() {
+      await server.kill();
+      if (ownDir) removeTempDir(dataDir);
     },
   };
+}
+
+/**
+ * The webhook receiver (bench/webhook-receiver.ts) in its own process, so recording deliveries costs
+ * the load generator nothing. It answers 200 at once and checks signatures against `secret`.
+ */
+export function startReceiver(secret: string): Promise<Server> {
+  const { command, args } = tsx('bench/webhook-receiver.ts', ['--listen', '127.0.0.1:0', '--secret', secret]);
+  return startServer({ name: 'webhook-receiver', command, args, ready: /webhook-receiver listening on (http:\/\/\S+)/ });
 }
 
 export function startPlainProxy(upstream: string): Promise<Server> {
