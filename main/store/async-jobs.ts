@@ -45,9 +45,9 @@ const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt
 
 export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryStore, options: AsyncJobStoreOptions) {
   const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream, created_at,
-      request, webhook_url, metadata, idempotency_key, request_hash)
+      request, webhook_url, metadata, idempotency_key, request_hash, event_seq)
       VALUES (@id, 'jobs', @route, @api, @model, @lane, @client, 'queued', @priority, 0, @createdAt, @request, @webhookUrl,
-      @metadata, @idempotencyKey, @requestHash)`);
+      @metadata, @idempotencyKey, @requestHash, @eventSeq)`);
   const byKey = db.prepare(`SELECT id FROM jobs WHERE idempotency_key = ?`).pluck();
   const toWorking = db.prepare(`UPDATE jobs SET state = 'working', started_at = ?, attempts = attempts + 1
       WHERE id = ? AND state = 'queued'`);
@@ -86,9 +86,19 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
           return found.request_hash === job.requestHash ? { job: found, created: false } : { conflict: found };
         }
       }
-      insert.run(job);
-      emit(job.id, 'job.queued', job.createdAt);
-      return { job: getJob(job.id), created: true };
+      // The submit path is the hot one (bench/submits.ts): the new row is known, so it is not read back.
+      const eventSeq = job.webhookUrl ? 1 : 0;
+      insert.run({ ...job, eventSeq });
+      const record: JobRecord = {
+        id: job.id, source: 'jobs', route: job.route, api: job.api, model: job.model, lane: job.lane, client: job.client,
+        state: 'queued', priority: job.priority, stream: false, created_at: job.createdAt, started_at: null, finished_at: null,
+        status_code: null, error: null, request: job.request, response: null, webhook_url: job.webhookUrl, metadata: job.metadata,
+        idempotency_key: job.idempotencyKey, request_hash: job.requestHash, attempts: 0, event_seq: eventSeq,
+      };
+      if (job.webhookUrl) {
+        deliveries.enqueue(job.id, 1, 'job.queued', job.webhookUrl, options.eventBody(record, 'job.queued', job.createdAt), job.createdAt);
+      }
+      return { job: record, created: true };
     }),
 
     /** queued → working and its `job.working` event; false if the job is no longer queued. */

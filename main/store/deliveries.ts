@@ -3,7 +3,7 @@
  * them (async-jobs.ts); the dispatcher only reads due rows and records attempts.
  */
 import type Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/ids.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'exhausted' | 'disabled';
 
@@ -76,7 +76,7 @@ const toAttempt = (r: Row): DeliveryAttempt => ({
 
 /** Webhook ids sort by creation, like job ids. */
 export function newDeliveryId(now: number): string {
-  return `msg_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+  return `msg_${now.toString(36).padStart(9, '0')}${randomHex(8)}`;
 }
 
 export function createDeliveryStore(db: Database.Database) {
