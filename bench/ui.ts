@@ -20,26 +20,22 @@ function stats(values: number[]): { p50: number; p95: number; p99: number; max: 
 
 /** Frame-to-frame times in the page for `ms` while `during` runs. */
 async function frames(page: Page, ms: number, during: () => Promise<void> = async () => {}): Promise<number[]> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __frameLoop: boolean };
-    w.__frames = [];
-    w.__frameLoop = true;
+  // Page scripts go in as text: tsx would wrap named functions in a helper the page does not have.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__frameLoop = true;
     let last = performance.now();
-    const tick = (t: number) => {
-      w.__frames.push(t - last);
+    const tick = (t) => {
+      window.__frames.push(t - last);
       last = t;
-      if (w.__frameLoop) requestAnimationFrame(tick);
+      if (window.__frameLoop) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
-  });
+  })()`);
   const until = Date.now() + ms;
   await during();
   while (Date.now() < until) await page.waitForTimeout(50);
-  return page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __frameLoop: boolean };
-    w.__frameLoop = false;
-    return w.__frames.slice(1);
-  });
+  return page.evaluate(`(() => { window.__frameLoop = false; return window.__frames.slice(1); })()`) as Promise<number[]>;
 }
 
 async function main(): Promise<void> {
@@ -70,7 +66,9 @@ async function main(): Promise<void> {
     await page.goto(`${stack.url}/ui/#/history`);
     await page.getByText('job_bench009999').first().waitFor({ timeout: 30_000 }).catch(() => undefined);
     const firstRowsMs = Date.now() - t0;
-    const domRows = await page.evaluate(() => document.querySelectorAll('a[href*="#/jobs/"]').length);
+    const domRows = (await page.evaluate(`document.querySelectorAll('a[href*="#/jobs/"]').length`)) as number;
+    const topRow = async () => (await page.evaluate(`document.querySelector('[data-testid^="history-job_"]')?.getAttribute('data-testid') ?? ''`)) as string;
+    const before = await topRow();
     await page.mouse.move(640, 500);
     const scroll = await frames(page, 4000, async () => {
       for (let i = 0; i < 80; i++) {
@@ -78,6 +76,8 @@ async function main(): Promise<void> {
         await page.waitForTimeout(40);
       }
     });
+
+    const after = await topRow();
 
     // 8 answers streaming at 50 tokens/s each, all for one model (Ollama's parallel slots).
     const streams = Array.from({ length: STREAMS }, (_, i) =>
@@ -92,16 +92,16 @@ async function main(): Promise<void> {
     await page.getByTestId('transcript-response').waitFor();
     // A second EventSource in the page timestamps each token event for this job as it arrives; a
     // MutationObserver timestamps each change of the response text; the next frame follows.
-    const latencies = await page.evaluate(async (id) => {
-      const arrivals: number[] = [];
-      const toDom: number[] = [];
-      const toFrame: number[] = [];
+    const latencies = (await page.evaluate(`(async (id) => {
+      const arrivals = [];
+      const toDom = [];
+      const toFrame = [];
       const es = new EventSource('/foreman/events');
       es.addEventListener('tokens', (e) => {
-        const data = JSON.parse((e as MessageEvent).data) as { id: string; content: string };
+        const data = JSON.parse(e.data);
         if (data.id === id && data.content) arrivals.push(performance.now());
       });
-      const el = document.querySelector('[data-testid="transcript-response"]')!;
+      const el = document.querySelector('[data-testid="transcript-response"]');
       const obs = new MutationObserver(() => {
         const t = performance.now();
         const arrived = arrivals.shift();
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       obs.disconnect();
       es.close();
       return { toDom, toFrame };
-    }, watched!.id);
+    })(${JSON.stringify(watched!.id)})`)) as { toDom: number[]; toFrame: number[] };
     const transcriptFrames = await frames(page, 3000);
     await Promise.all(streams);
 
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       rows.push([name, s.n, fixed(s.p50, 1), fixed(s.p95, 1), fixed(s.p99, 1), fixed(s.max, 1)]);
     }
     console.log(`\n== ui: ${HISTORY_ROWS} history rows, ${STREAMS} streams at ${RATE} tokens/s, Chromium headless, ${os.cpus().length} cores ==`);
-    console.log(`history: first rows on screen after ${firstRowsMs} ms; ${domRows} row links in the DOM (virtualised)`);
+    console.log(`history: first rows on screen after ${firstRowsMs} ms; ${domRows} row links in the DOM (virtualised); scrolled from ${before.replace('history-', '')} to ${after.replace('history-', '')}`);
     console.log(table(['frame times (ms)', 'frames', 'p50', 'p95', 'p99', 'max'], rows));
     const dom = stats(latencies.toDom);
     const frame = stats(latencies.toFrame);
