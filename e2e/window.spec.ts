@@ -17,6 +17,15 @@ test.describe('queue', () => {
     await expect(lane).toBeVisible();
     await expect(lane.getByTestId(`job-${queuedId}`)).toBeVisible();
     await shot(page, 'queue');
+    // The window follows the OS colour scheme.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(dark).not.toBe(light);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'queue-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await (await first).text();
     // Once llama3.2 is done, the gemma3 job runs and leaves the queue.
     await expect(lane.getByTestId(`job-${queuedId}`)).toHaveCount(0, { timeout: 15_000 });
@@ -105,5 +114,27 @@ test.describe('timeline', () => {
     await expect(page.getByTestId('counter-loads')).toContainText('3');
     await expect(page.getByTestId('counter-avoided')).toContainText('3');
     await shot(page, 'timeline');
+  });
+});
+
+test.describe('restart', () => {
+  test('the window reconnects and resyncs after the server restarts', async ({ page, stack }) => {
+    const status = page.getByRole('status').filter({ hasText: /live|connect/ });
+    await expect(status).toHaveAttribute('data-state', 'live');
+    const port = Number(new URL(stack.url).port);
+    await stack.foreman.close(500);
+    await expect(status).not.toHaveAttribute('data-state', 'live');
+    const { startForeman } = await import('../main/core/foreman.js');
+    const { testConfig } = await import('../main/test-support/test-config.js');
+    const again = await startForeman(testConfig(stack.simUrl, { listenPort: port }, stack.dataDir));
+    try {
+      await fetch(`${again.url}/foreman/pause`, { method: 'POST' });
+      const id = await submitJob({ ...stack, url: again.url } as typeof stack, { api: 'generate', request: { model: 'llama3.2', prompt: 'after restart' } });
+      await expect(page.getByTestId(`job-${id}`)).toBeVisible({ timeout: 15_000 });
+      await expect(status).toHaveAttribute('data-state', 'live');
+      await shot(page, 'after-restart');
+    } finally {
+      await again.close(500);
+    }
   });
 });
