@@ -87,6 +87,18 @@ describe('openai-node through foreman', () => {
     expect(e.data[0]!.embedding.length).toBeGreaterThan(0);
   });
 
+  it("sees a mid-stream failure exactly as straight from Ollama: the stream stops with no finish reason", async () => {
+    const read = async (client: OpenAI) => {
+      const chunks: { choices: { delta: { content?: string | null }; finish_reason: string | null }[] }[] = [];
+      for await (const c of await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x [[sim:error-after=2]]' }], stream: true })) chunks.push(c);
+      return chunks;
+    };
+    const direct = await read(new OpenAI({ baseURL: `${stack.simUrl}/v1`, apiKey: 'unused', maxRetries: 0 }));
+    const via = await read(openai);
+    expect(via.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason]))).toEqual(direct.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason])));
+    expect(via.some((c) => c.choices.some((x) => x.finish_reason))).toBe(false);
+  });
+
   it('gets a 404 NotFoundError for an unknown model', async () => {
     const err = await openai.chat.completions.create({ model: 'no-such-model', messages: ask }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
