@@ -10,7 +10,7 @@ const sqlite = { name: 'better-sqlite3', message: 'SQL lives in main/store.', al
 const undici = { name: 'undici', message: 'HTTP to Ollama goes through main/ollama.', allowTypeImports: true };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-results/**', 'playwright-report/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-results/**', 'playwright-report/**', '.stage/**', 'release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -49,6 +49,8 @@ export interface QueueSnapshot {
   /** Ollama's `/api/ps` names at the last look, and whether Ollama answered at all. */
   resident: string[];
   upstream: { url: string; up: boolean };
+  /** The `--manage-ollama` supervisor's state (`managed: false` when the user runs Ollama). */
+  ollama: { status: OllamaStatus; managed: boolean; message?: string };
   now: number;
 }
 
@@ -138,14 +140,30 @@ export interface Timeline {
   };
 }
 
+/**
+ * The Ollama supervisor's state (`--manage-ollama`): `external` means an Ollama foreman did not start
+ * answers the upstream, `not-found` that the Ollama binary is missing.
+ */
+export type OllamaStatus = 'checking' | 'external' | 'starting' | 'running' | 'crashed' | 'restarting' | 'not-found' | 'stopped';
+
+/** One line the supervised Ollama wrote (or the supervisor wrote about it); `GET /foreman/ollama/logs`. */
+export interface OllamaLogLine {
+  at: number;
+  stream: 'stdout' | 'stderr' | 'supervisor';
+  line: string;
+}
+
 /** Server-Sent Events on `/foreman/events`; each has an `id:` for `Last-Event-ID` resume. */
 export type ForemanEvent =
   | { type: 'job'; job: JobRow }
-  | { type: 'tokens'; id: string; content: string; thinking: string }
+  /** Text streamed since the last event for this job, and how many streamed chunks (tokens) it merges. */
+  | { type: 'tokens'; id: string; content: string; thinking: string; count: number }
   | { type: 'model'; model: string; change: 'switch' | 'loaded'; load_ms?: number }
   | { type: 'delivery'; delivery: DeliveryRow }
   | { type: 'queue'; paused: boolean }
   | { type: 'upstream'; up: boolean }
+  /** The supervised `ollama serve` changed state; `pid` while it runs, `message` says why. */
+  | { type: 'ollama'; status: OllamaStatus; pid?: number; message?: string }
   /** The client missed events (restart, or too far behind): refetch the snapshot. */
   | { type: 'resync' };
 

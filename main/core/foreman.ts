@@ -18,6 +18,7 @@ import { createJobBoard, type JobBoard } from './job-board.js';
 import { createResidencyMonitor } from './residency.js';
 import { createMetrics } from './metrics.js';
 import { deliveryView } from '../server/deliveries.js';
+import { createOllamaSupervisor, type OllamaSupervisor } from './ollama-supervisor.js';
 import type { ForemanConfig } from './config.js';
 
 export interface Foreman {
@@ -31,6 +32,8 @@ export interface Foreman {
   dispatcher: WebhookDispatcher;
   hub: EventHub;
   board: JobBoard;
+  /** Keeps a local `ollama serve` alive; null unless `manageOllama`. */
+  supervisor: OllamaSupervisor | null;
   /** Stop taking work, let running jobs finish within `graceMs`, then close the server and the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -89,6 +92,18 @@ export async function startForeman(
       if (now) hub.publish({ type: 'delivery', delivery: deliveryView(now) });
     },
   });
+  const supervisor = config.manageOllama
+    ? createOllamaSupervisor({
+        upstream: config.upstream,
+        bin: config.ollamaBin,
+        isUp: () => ollama.isUp(),
+        onStatus(change) {
+          hub.publish({ type: 'ollama', ...change });
+          // The upstream badge should not wait for the next residency poll.
+          if (change.status === 'running') void residency.refresh();
+        },
+      })
+    : null;
   const runner = createJobRunner({ store, jobs, scheduler, ollama, clock, board, onTransition: () => dispatcher.kick() });
 
   let draining = false;
@@ -105,6 +120,7 @@ export async function startForeman(
     hub,
     residency,
     metrics,
+    supervisor,
     uiRoot: options.uiRoot,
     checkHost: isLoopbackAddress(config.listenHost),
     allowedOrigins: [...config.origins, ...DEFAULT_ALLOWED_ORIGINS],
@@ -130,6 +146,7 @@ export async function startForeman(
   runner.recover();
   dispatcher.start();
   residency.start();
+  supervisor?.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -143,6 +160,7 @@ export async function startForeman(
     dispatcher,
     hub,
     board,
+    supervisor,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining = true;
@@ -151,6 +169,8 @@ export async function startForeman(
         // Whatever still runs is abandoned, not canceled: the next start re-queues it.
         runner.abandonWorking();
         await dispatcher.stop(Math.min(graceMs, 2000));
+        // Only now: the jobs that just finished needed the Ollama we started.
+        await supervisor?.stop(Math.min(graceMs, 5000));
         clearInterval(pruneTimer);
         residency.stop();
         await app.close();

@@ -48,12 +48,12 @@ export function createJobBoard(options: JobBoardOptions) {
   const flushMs = options.tokenFlushMs ?? 50;
   const live = new Map<string, LiveJob>();
   const stats = new Map<string, LaneStats>();
-  const pendingTokens = new Map<string, { content: string; thinking: string }>();
+  const pendingTokens = new Map<string, { content: string; thinking: string; count: number }>();
   let flushTimer: NodeJS.Timeout | null = null;
 
   function flushTokens(): void {
     flushTimer = null;
-    for (const [id, t] of pendingTokens) hub.publish({ type: 'tokens', id, content: t.content, thinking: t.thinking });
+    for (const [id, t] of pendingTokens) hub.publish({ type: 'tokens', id, ...t });
     pendingTokens.clear();
   }
 
@@ -63,7 +63,8 @@ export function createJobBoard(options: JobBoardOptions) {
     if (t) {
       t.content += content;
       t.thinking += thinking;
-    } else pendingTokens.set(id, { content, thinking });
+      t.count++;
+    } else pendingTokens.set(id, { content, thinking, count: 1 });
     if (!flushTimer) {
       flushTimer = setTimeout(flushTokens, flushMs);
       flushTimer.unref();
@@ -156,7 +157,7 @@ export function createJobBoard(options: JobBoardOptions) {
       if (pendingTokens.has(id)) {
         const t = pendingTokens.get(id)!;
         pendingTokens.delete(id);
-        hub.publish({ type: 'tokens', id, content: t.content, thinking: t.thinking });
+        hub.publish({ type: 'tokens', id, ...t });
       }
       job.row = { ...job.row, ...patch };
       learn(job.row);

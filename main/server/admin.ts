@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
+import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import { toJobRow } from '../core/job-row.js';
 import { buildTimeline } from '../core/timeline.js';
 import { assembleTranscript } from '../ollama/transcript.js';
@@ -25,6 +26,8 @@ export interface AdminDeps {
   hub: EventHub;
   residency: ResidencyMonitor;
   clock: Clock;
+  /** The `--manage-ollama` supervisor, or null when foreman leaves Ollama to the user. */
+  supervisor?: OllamaSupervisor | null;
 }
 
 const STATES = ['queued', 'working', 'succeeded', 'failed', 'canceled'];
@@ -54,6 +57,7 @@ function parseJson(text: string | null): unknown {
 
 export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { scheduler, store, board, hub, residency, clock } = deps;
+  const supervisor = deps.supervisor ?? null;
   // POSTs here carry no body worth reading; accept any (or none) without a parser complaint.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => {
@@ -68,6 +72,21 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     queued: scheduler.waiting,
     running: scheduler.running,
     paused: scheduler.snapshot().paused,
+    ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
+  }));
+
+  app.post('/ollama/start', async (_request, reply) => {
+    if (!supervisor) throw new HttpError(409, 'foreman does not manage Ollama here: start it with --manage-ollama');
+    supervisor.start();
+    reply.code(202);
+    return { status: supervisor.status };
+  });
+
+  app.get('/ollama/logs', async () => ({
+    managed: supervisor !== null,
+    status: supervisor?.status ?? null,
+    pid: supervisor?.pid ?? null,
+    lines: supervisor?.logs() ?? [],
   }));
 
   app.get('/queue', async (): Promise<QueueSnapshot> => {
@@ -101,6 +120,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       lanes: [...lanes.values()].sort((a, b) => Number(b.current) - Number(a.current) || a.model.localeCompare(b.model)),
       resident: [...resident],
       upstream: { url: deps.ollama.upstream.origin, up: residency.up },
+      ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
       now: clock.now(),
     };
   });

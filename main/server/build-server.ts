@@ -14,6 +14,7 @@ import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
 import type { Metrics } from '../core/metrics.js';
+import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import { errorReply } from '../ollama/wire.js';
 import { flavorOf, installErrorHandler } from './errors.js';
 import { createSafetyHook } from './safety.js';
@@ -37,6 +38,8 @@ export interface ServerDeps {
   hub: EventHub;
   residency: ResidencyMonitor;
   metrics: Metrics;
+  /** The `--manage-ollama` supervisor, if on. */
+  supervisor?: OllamaSupervisor | null;
   /** Refuse requests whose Host is not loopback (DNS rebinding). On when listening on loopback. */
   checkHost: boolean;
   /** Origin patterns allowed besides same-origin (Ollama's defaults plus OLLAMA_ORIGINS). */
@@ -73,7 +76,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock });
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null });
   app.register(eventsPlugin, { prefix: '/foreman', hub });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
   app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));

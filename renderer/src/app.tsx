@@ -1,6 +1,7 @@
 /** The shell: header with the nav and the connection status, then the routed view. */
 import { useEffect, useRef } from 'react';
 import { useLive, type Connection } from './live-store.js';
+import type { OllamaStatus } from '../../shared/api.js';
 import { href, useRoute, type Route } from './router.js';
 import { QueueView } from './queue-view.js';
 import { TranscriptView } from './transcript-view.js';
@@ -21,13 +22,25 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   reconnecting: 'reconnecting…',
 };
 
+/** What the supervisor says about the Ollama it keeps alive, when that is news. */
+const OLLAMA_TEXT: Partial<Record<OllamaStatus, string>> = {
+  checking: 'checking Ollama…',
+  starting: 'starting Ollama…',
+  crashed: 'Ollama crashed',
+  restarting: 'restarting Ollama…',
+  'not-found': 'Ollama not found',
+  stopped: 'Ollama stopped',
+};
+
 function ConnectionStatus() {
   const { connection, snapshot } = useLive();
   const upstreamDown = connection === 'live' && snapshot && !snapshot.upstream.up;
+  const managed = connection === 'live' && snapshot?.ollama.managed ? OLLAMA_TEXT[snapshot.ollama.status] : undefined;
+  const text = managed ?? (upstreamDown ? 'Ollama unreachable' : CONNECTION_TEXT[connection]);
   return (
-    <div className="connection" data-state={upstreamDown ? 'down' : connection} role="status" aria-live="polite">
+    <div className="connection" data-state={managed || upstreamDown ? 'down' : connection} role="status" aria-live="polite" title={snapshot?.ollama.message}>
       <span className="dot" aria-hidden="true" />
-      {upstreamDown ? 'Ollama unreachable' : CONNECTION_TEXT[connection]}
+      {text}
     </div>
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { ForemanEvent, ForemanEventType } from '../../shared/api.js';
 
-const EVENT_TYPES: readonly ForemanEventType[] = ['job', 'tokens', 'model', 'delivery', 'queue', 'upstream', 'resync'];
+const EVENT_TYPES: readonly ForemanEventType[] = ['job', 'tokens', 'model', 'delivery', 'queue', 'upstream', 'ollama', 'resync'];
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15_000;
 

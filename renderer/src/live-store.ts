@@ -140,7 +140,7 @@ function flush(): void {
   let resync = false;
   for (const { id, event } of batch) {
     if (event.type === 'tokens') {
-      appendTokens(event.id, event.content, event.thinking);
+      appendTokens(event.id, event.content, event.thinking, event.count);
       tokens = true;
     } else if (event.type === 'resync') resync = true;
     else {

@@ -84,6 +84,8 @@ function applyOther(s: QueueSnapshot, e: Exclude<ForemanEvent, { type: 'job' }>)
       return s.paused === e.paused ? s : { ...s, paused: e.paused };
     case 'upstream':
       return s.upstream.up === e.up ? s : { ...s, upstream: { ...s.upstream, up: e.up } };
+    case 'ollama':
+      return { ...s, ollama: { ...s.ollama, status: e.status, message: e.message } };
     default:
       return s;
   }

@@ -19,7 +19,7 @@ const KEEP_FINISHED_MS = 30_000;
 const DEFAULT_CHARS_PER_TOKEN = 4;
 
 const texts = new Map<string, TokenText>();
-/** Per job: when its first delta came, and (time, characters) of the recent ones. */
+/** Per job: when its first delta came, and (time, tokens) of the recent ones. */
 const samples = new Map<string, { first: number; recent: [number, number][] }>();
 /** Jobs whose whole stream this window saw (it was open when they started): their text calibrates. */
 const sawStart = new Set<string>();
@@ -37,8 +37,12 @@ function drop(id: string): void {
   sawStart.delete(id);
 }
 
-/** Append a delta (listeners are told later, by `notifyTokens`, once per batch of events). */
-export function appendTokens(id: string, content: string, thinking: string, now = Date.now()): void {
+/**
+ * Append a delta (listeners are told later, by `notifyTokens`, once per batch of events). `count` is
+ * the number of streamed tokens the server merged into it; without it, tokens are estimated from
+ * characters.
+ */
+export function appendTokens(id: string, content: string, thinking: string, count?: number, lane = '', now = Date.now()): void {
   const old = texts.get(id);
   texts.delete(id); // re-insert: the Map's order is recency, so the stalest buffer goes first
   texts.set(id, { content: (old?.content ?? '') + content, thinking: (old?.thinking ?? '') + thinking });
@@ -47,7 +51,8 @@ export function appendTokens(id: string, content: string, thinking: string, now 
     if (stalest !== undefined) drop(stalest);
   }
   const s = samples.get(id) ?? { first: now, recent: [] };
-  s.recent.push([now, content.length + thinking.length]);
+  const ratio = charsPerToken.get(lane) ?? charsPerToken.get('') ?? DEFAULT_CHARS_PER_TOKEN;
+  s.recent.push([now, count ?? (content.length + thinking.length) / ratio]);
   while (s.recent.length > 0 && s.recent[0]![0] < now - RATE_WINDOW_MS) s.recent.shift();
   samples.set(id, s);
 }
@@ -111,16 +116,12 @@ export function hasTokens(id: string): boolean {
   return samples.has(id);
 }
 
-/**
- * Estimated tokens per second for job `id` over the last few seconds (streamed characters over the
- * lane's characters per token), or null before its first delta.
- */
-export function tokenRate(id: string, lane: string, now = Date.now()): number | null {
+/** Tokens per second for job `id` over the last few seconds, or null before its first delta. */
+export function tokenRate(id: string, _lane: string, now = Date.now()): number | null {
   const s = samples.get(id);
   if (!s) return null;
   const from = Math.max(s.first, now - RATE_WINDOW_MS);
-  let chars = 0;
-  for (const [at, n] of s.recent) if (at >= now - RATE_WINDOW_MS) chars += n;
-  const ratio = charsPerToken.get(lane) ?? charsPerToken.get('') ?? DEFAULT_CHARS_PER_TOKEN;
-  return chars / ratio / Math.max(1, (now - from) / 1000);
+  let tokens = 0;
+  for (const [at, n] of s.recent) if (at >= now - RATE_WINDOW_MS) tokens += n;
+  return tokens / Math.max(1, (now - from) / 1000);
 }

@@ -1,0 +1,151 @@
+/**
+ * The Electron entry (`npm start`): adapts Electron's app, window, tray and session to the small
+ * ports of lifecycle.ts, tray-controller.ts and hardening.ts, and starts the same core as
+ * `foreman serve`, with its data in Electron's userData folder and the Ollama supervisor on.
+ */
+import { BrowserWindow, Menu, Notification, Tray, app, clipboard, dialog, nativeImage, nativeTheme, session, shell } from 'electron';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startForeman, type Foreman } from '../core/foreman.js';
+import { linuxAutostart, type LoginItem } from './autostart.js';
+import { WEB_PREFERENCES, hardenContents, hardenSession } from './hardening.js';
+import { createLifecycle, type ShellPort, type WindowPort } from './lifecycle.js';
+import { clientHost, ollamaSearchPath, readShellSettings, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import { createTrayController, type TrayController } from './tray-controller.js';
+import { createTrayFeed } from './tray-feed.js';
+import { iconFile, type TrayActions, type TrayIcon } from './tray-model.js';
+
+const APP_ID = 'dev.foreman.app';
+const iconsDir = path.join(app.getAppPath(), 'main', 'shell', 'icons');
+const settingsFile = path.join(app.getPath('userData'), 'shell-settings.json');
+let settings = readShellSettings(settingsFile);
+// A desktop launch has a bare PATH: let the supervisor find Ollama where its installers put it.
+process.env.PATH = ollamaSearchPath(process.env, process.platform, os.homedir());
+const config = shellConfig(process.env, app.getPath('userData'));
+const startHidden = process.argv.includes('--hidden') || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin);
+
+// Held at module level: a garbage-collected Tray vanishes from the menu bar.
+const held: { tray?: Tray } = {};
+let controller: TrayController | null = null;
+
+function loginItem(): LoginItem {
+  if (process.platform === 'linux') {
+    const command = process.env.APPIMAGE ? [process.env.APPIMAGE] : app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
+    return linuxAutostart(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), command);
+  }
+  return {
+    get: () => app.getLoginItemSettings().openAtLogin,
+    set: (on) => app.setLoginItemSettings({ openAtLogin: on, args: ['--hidden'] }),
+  };
+}
+
+function createWindow(url: string): WindowPort {
+  const win = new BrowserWindow({
+    width: 1180,
+    height: 780,
+    minWidth: 640,
+    minHeight: 420,
+    show: false,
+    title: 'foreman',
+    autoHideMenuBar: true,
+    webPreferences: { ...WEB_PREFERENCES },
+  });
+  // A failed load shows Chromium's error page; say why on stderr too.
+  win.loadURL(url).catch((err: Error) => process.stderr.write(`foreman: cannot load ${url}: ${err.message}\n`));
+  return {
+    show: () => win.show(),
+    focus: () => win.focus(),
+    hide: () => win.hide(),
+    isMinimized: () => win.isMinimized(),
+    restore: () => win.restore(),
+    onClose: (fn) => void win.on('close', fn),
+    destroy: () => win.destroy(),
+  };
+}
+
+const port: ShellPort = {
+  requestSingleInstanceLock: () => app.requestSingleInstanceLock(),
+  onSecondInstance: (fn) => void app.on('second-instance', fn),
+  onActivate: (fn) => void app.on('activate', fn),
+  onBeforeQuit: (fn) => void app.on('before-quit', fn),
+  onWindowAllClosed: (fn) => void app.on('window-all-closed', fn),
+  whenReady: () => app.whenReady(),
+  createWindow,
+  showError: (title, message) => dialog.showErrorBox(title, message),
+  exit: (code) => app.exit(code),
+};
+
+async function startCore(): Promise<Foreman> {
+  fs.mkdirSync(app.getPath('logs'), { recursive: true });
+  const logger = { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', file: path.join(app.getPath('logs'), 'foreman.log') };
+  try {
+    return await startForeman(config, { logger, uiRoot: path.join(app.getAppPath(), 'dist', 'renderer') });
+  } catch (err) {
+    throw new Error(startErrorMessage(err, config), { cause: err });
+  }
+}
+
+function onCoreStarted(core: Foreman): Promise<void> {
+  const origin = new URL(core.url).origin;
+  // Every web contents, present and future, gets the guards; the session refuses other origins.
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents, origin, (url) => void shell.openExternal(url)));
+  hardenSession(session.defaultSession, origin);
+  if (process.platform !== 'darwin') Menu.setApplicationMenu(null);
+
+  const image = (icon: TrayIcon) => nativeImage.createFromPath(path.join(iconsDir, iconFile(icon, nativeTheme.shouldUseDarkColors)));
+  const feed = createTrayFeed(core);
+  const login = loginItem();
+  const host = clientHost(core.url);
+  const actions: TrayActions = {
+    open: () => lifecycle.openWindow(),
+    pause: () => void feed.post('/foreman/pause'),
+    resume: () => void feed.post('/foreman/resume'),
+    startOllama: () => void feed.post('/foreman/ollama/start'),
+    copyClientHost: () => clipboard.writeText(`OLLAMA_HOST=${host}`),
+    setLaunchAtLogin(on) {
+      login.set(on);
+      controller?.redraw();
+    },
+    setNotifyOnFailure(on) {
+      settings = { ...settings, notifyOnFailure: on };
+      writeShellSettings(settingsFile, settings);
+      controller?.redraw();
+    },
+    quit: () => void lifecycle.quit(),
+  };
+  const t = (held.tray = new Tray(image('idle')));
+  // Windows opens the window on a left click; macOS and Linux show the menu.
+  if (process.platform === 'win32') t.on('click', actions.open);
+  controller = createTrayController({
+    port: {
+      setImage: (icon) => t.setImage(image(icon)),
+      setToolTip: (text) => t.setToolTip(text),
+      setMenu: (menu) => t.setContextMenu(Menu.buildFromTemplate(menu)),
+      notify(title, body) {
+        if (Notification.isSupported()) new Notification({ title, body }).show();
+      },
+    },
+    feed,
+    actions,
+    settings: () => ({ launchAtLogin: login.get(), notifyOnFailure: settings.notifyOnFailure }),
+    clientHost: host,
+    onError: (err) => core.app.log.warn({ err }, 'tray refresh failed'),
+  });
+  nativeTheme.on('updated', () => controller?.redraw());
+  return controller.start();
+}
+
+if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
+const lifecycle = createLifecycle({
+  port,
+  startCore,
+  onCoreStarted,
+  onQuitting: () => controller?.setQuitting(),
+  startHidden,
+  log: (message) => process.stderr.write(`${message}\n`),
+});
+lifecycle.run().catch((err: unknown) => {
+  dialog.showErrorBox('foreman failed', (err as Error).stack ?? String(err));
+  app.exit(1);
+});
