@@ -146,15 +146,18 @@ describe('POST /foreman/deliveries/…/redeliver', () => {
     expect(attempts.map((a: any) => [a.attempt, a.redelivery, a.status])).toEqual([[1, false, 500], [2, false, 500], [3, true, 204]]);
   });
 
-  it('answers 404 for an unknown delivery and 409 for one still pending', async () => {
+  it('answers 404 for an unknown delivery, and sends a pending retry now instead of later', async () => {
     const api = await start();
     const later = api.box.event('job_9', 1, 'job.queued', api.hook.url, Date.now() + 3_600_000);
     expect(await api.post('/deliveries/msg_nope/redeliver')).toEqual({ status: 404, json: { error: 'delivery msg_nope not found' } });
     // A body-less POST that still says application/json, as fetch wrappers often send.
     expect(await api.post('/deliveries/msg_nope/redeliver', '')).toEqual({ status: 404, json: { error: 'delivery msg_nope not found' } });
+    api.hook.respond = () => 204;
     const pending = await api.post(`/deliveries/${later}/redeliver`);
-    expect(pending.status).toBe(409);
-    expect(pending.json.error).toMatch(/still pending/);
+    expect(pending.status).toBe(202);
+    api.kick();
+    await expect.poll(() => api.box.store.deliveries.get(later)?.state).toBe('delivered');
+    expect(api.hook.forJob('job_9').map((r) => r.id)).toEqual([later]);
   });
 
   it('sends again every failure since a time', async () => {

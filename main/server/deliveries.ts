@@ -152,7 +152,13 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
 
   app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', { schema: { params: idParams } }, async (request, reply) => {
     const d = found(request.params.id);
-    if (d.state === 'pending') throw new HttpError(409, `delivery ${d.id} is still pending; its next attempt is at ${iso(d.next_attempt_at)}`);
+    if (d.state === 'pending') {
+      // Waiting for a retry: the next attempt goes now (same webhook-id, same bytes), not a second copy.
+      if (!deliveries.retryNow(d.id, clock.now())) throw new HttpError(409, `delivery ${d.id} is being sent now`);
+      dispatcher.kick();
+      reply.code(202);
+      return { delivery: deliveryView(found(d.id)) };
+    }
     // A race with the dispatcher can only make it pending again, which is the same answer.
     if (!deliveries.redeliver(d.id, clock.now())) throw new HttpError(409, `delivery ${d.id} is still pending`);
     dispatcher.kick();

@@ -101,6 +101,7 @@ export function createDeliveryStore(db: Database.Database) {
   const attemptsOf = db.prepare(`SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt`);
   const redeliver = db.prepare(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, redelivery = 1, finished_at = NULL
       WHERE id = ? AND state <> 'pending'`);
+  const retryNow = db.prepare(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at > ?`);
   const failedSince = db.prepare(`SELECT id, url FROM deliveries WHERE state IN ('exhausted', 'disabled') AND created_at >= ?`);
   const prune = db.prepare(`DELETE FROM deliveries WHERE state <> 'pending' AND created_at < ?`);
 
@@ -164,6 +165,11 @@ export function createDeliveryStore(db: Database.Database) {
       enable.run(d.url);
       return redeliver.run(now, id).changes === 1;
     }),
+
+    /** A pending delivery waiting for its next retry goes now instead (the receiver was fixed). */
+    retryNow(id: string, now: number): boolean {
+      return retryNow.run(now, id, now).changes === 1;
+    },
 
     redeliverFailedSince: db.transaction((since: number, now: number): number => {
       let n = 0;

@@ -100,8 +100,8 @@ export function DeliveryDetail({ id, version }: { id: string; version: number })
         <button
           type="button"
           className="primary"
-          disabled={busy || d.state === 'pending'}
-          title={d.state === 'pending' ? 'Still being retried automatically: redeliver once it is delivered or given up' : 'Send this event again now'}
+          disabled={busy}
+          title={d.state === 'pending' ? 'Send the next retry now instead of waiting' : 'Send this event again now'}
           onClick={() => void send()}
         >
           Redeliver
