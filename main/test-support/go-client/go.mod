@@ -1,0 +1,3 @@
+module foreman.test/goclient
+
+go 1.19
