@@ -50,14 +50,5 @@ export async function waitUntil(done: () => Promise<boolean>, timeoutMs: number,
   }
 }
 
-/** mulberry32: a small seeded PRNG, so a crash schedule can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG, so a crash schedule can be replayed from its seed. */
+export { prng } from '../main/sim/sim-text.js';

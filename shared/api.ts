@@ -2,26 +2,10 @@
  * The admin API and event stream the window uses (`/foreman/*`), shared by the core and the renderer.
  * Times are milliseconds since the epoch unless a name says otherwise.
  */
-import type { JobApi, JobFigures, JobSource, JobState } from './types.js';
+import type { JobSource, JobState, JobSummary } from './types.js';
 
 /** One row of the queue or history: everything a list needs, nothing heavy. */
-export interface JobRow extends JobFigures {
-  id: string;
-  source: JobSource;
-  route: string;
-  api: JobApi;
-  model: string;
-  lane: string;
-  state: JobState;
-  priority: number;
-  stream: boolean;
-  client: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  status_code: number | null;
-  error: string | null;
-}
+export type JobRow = JobSummary;
 
 export interface LaneSnapshot {
   /** Normalised model name. */
