@@ -219,3 +219,18 @@ describe('cancel racing completion', () => {
     for (const id of ids) expect(terminal(id)).toHaveLength(1);
   });
 });
+
+describe('large results', () => {
+  it('sends a result_url instead of a result over the size cap, and the URL gives the whole result', async () => {
+    stack = await startStack({ foreman: { webhookMaxResultBytes: 200 } });
+    const { json } = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'a long answer [[sim:tokens=80]]' }, webhook: { url: hook.url } });
+    await expect.poll(() => hook.forJob(json.id).map((e) => e.body.type)).toContain('job.succeeded');
+    const done = hook.forJob(json.id).find((e) => e.body.type === 'job.succeeded')!.body.data;
+    expect(done).toMatchObject({ state: 'succeeded', result: null, truncated: true, result_url: `${stack.url}/jobs/${json.id}` });
+    const full = (await (await fetch(done.result_url as string)).json()) as Json;
+    expect(JSON.stringify(full.result).length).toBeGreaterThan(200);
+    expect(full.result.done).toBe(true);
+    // Small events of the same job still carry everything.
+    expect(hook.forJob(json.id).find((e) => e.body.type === 'job.queued')!.body.data).not.toHaveProperty('truncated');
+  });
+});

@@ -78,6 +78,23 @@ describe('async job store', () => {
     expect(store.listJobs()).toHaveLength(1);
   });
 
+  it('prunes a finished job with its delivery log past retention, but not while its webhooks are pending', () => {
+    const jobs = open();
+    jobs.submit(job('old', { createdAt: 1 }));
+    jobs.finish('old', { state: 'succeeded', finishedAt: 2 });
+    jobs.submit(job('live', { createdAt: 1 }));
+    expect(store.deliveries.list({ jobId: 'old' })).toHaveLength(2);
+    // Its webhooks are still pending: pruning now would lose them.
+    store.pruneFinished(1000);
+    expect(store.getJob('old')).toBeDefined();
+    store.db.prepare(`UPDATE deliveries SET state = 'delivered', next_attempt_at = NULL WHERE job_id = 'old'`).run();
+    store.pruneFinished(1000);
+    expect(store.getJob('old')).toBeUndefined();
+    expect(store.deliveries.list({ jobId: 'old' })).toHaveLength(0);
+    expect(store.deliveries.list({ jobId: 'live' })).toHaveLength(1);
+    expect(store.db.prepare(`SELECT COUNT(*) FROM delivery_attempts`).pluck().get()).toBe(0);
+  });
+
   it('re-queues interrupted jobs and fails those that keep dying', () => {
     const jobs = open();
     jobs.submit(job('a'));

@@ -99,7 +99,9 @@ export function openStore(options: StoreOptions) {
   const byId = db.prepare(`SELECT * FROM jobs WHERE id = ?`);
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
-  const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`);
+  // A job whose webhooks are still being retried stays, or pruning it would drop them (cascade).
+  const prune = db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.job_id = jobs.id AND d.state = 'pending')`);
   const ranSince = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE started_at IS NOT NULL
       AND (started_at >= ? OR finished_at IS NULL OR finished_at >= ?) ORDER BY started_at LIMIT ?`);
 
