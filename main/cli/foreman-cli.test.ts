@@ -49,6 +49,16 @@ describe('foreman serve', () => {
     expect(await f.exited).toBe(0);
   });
 
+  it('says plainly when its port is taken', async () => {
+    const first = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()]);
+    const port = new URL(first.url).port;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--listen', `127.0.0.1:${port}`, '--upstream', sim.url, '--data-dir', tempDir()], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
   it('refuses a bad option with a clear message and exit code 2', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--concurrency', 'lots'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(2);

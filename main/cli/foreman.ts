@@ -27,7 +27,16 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const foreman = await startForeman(config, { logger: { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', stream: process.stderr } });
+  let foreman;
+  try {
+    foreman = await startForeman(config, { logger: { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', stream: process.stderr } });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`foreman: ${config.listenHost}:${config.listenPort} is already in use (another foreman?); pick another with --listen HOST:PORT\n`);
+      return 1;
+    }
+    throw err;
+  }
   // One write, so whoever waits for the listening line also has the rest.
   process.stdout.write(
     `foreman listening on ${foreman.url}\n` +
