@@ -3,7 +3,7 @@
  * (what counts as success, when to retry) lives in main/webhooks.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { LookupFunction } from 'node:net';
+import net, { type LookupFunction } from 'node:net';
 
 export interface WebhookAgentOptions {
   /** Resolves and vets the receiver's addresses; the socket connects to what it returns. */
@@ -80,8 +80,9 @@ export async function postWebhook(dispatcher: Dispatcher, req: WebhookRequest): 
       headers: req.headers,
       body: req.body,
       signal: controller.signal,
-      // A fresh connection per attempt, so every attempt resolves the name and checks the address again.
-      reset: true,
+      // A name gets a fresh connection per attempt, so every attempt resolves it and checks the address
+      // again (DNS rebinding). An IP literal cannot move: its connection is kept alive and reused.
+      reset: net.isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0,
     });
     const body = await readCapped(res.body, req.responseCap);
     return { status: res.statusCode, headers: flatten(res.headers), body };
