@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Store, JobRecord } from '../store/store.js';
-import type { AsyncJobStore, SubmitResult } from '../store/async-jobs.js';
+import type { AsyncJobStore, NewAsyncJob, SubmitResult } from '../store/async-jobs.js';
 import type { Clock, Scheduler, Slot } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
 import type { JobApi } from '../../shared/types.js';
@@ -54,6 +54,30 @@ export function createJobRunner(options: JobRunnerOptions) {
   const tickets = new Map<string, { cancel(): boolean }>();
   const working = new Map<string, AbortController>();
   const notify = () => options.onTransition?.();
+  let batch: { job: NewAsyncJob; resolve: (r: SubmitResult) => void; reject: (e: Error) => void }[] = [];
+
+  function commitBatch(): void {
+    const taken = batch;
+    batch = [];
+    let results: (SubmitResult | Error)[];
+    try {
+      results = jobs.submitMany(taken.map((b) => b.job));
+    } catch (err) {
+      for (const b of taken) b.reject(err as Error);
+      return;
+    }
+    let created = false;
+    results.forEach((r, i) => {
+      const b = taken[i]!;
+      if (r instanceof Error) return b.reject(r);
+      if ('job' in r && r.created) {
+        created = true;
+        admit(r.job);
+      }
+      b.resolve(r);
+    });
+    if (created) notify();
+  }
 
   /** Shows the job's stored state on the board; a terminal state takes it off. */
   function show(id: string): void {
@@ -147,11 +171,15 @@ export function createJobRunner(options: JobRunnerOptions) {
   }
 
   return {
-    /** Commits the job and its `job.queued` event, then queues it. An idempotent replay queues nothing. */
-    submit(input: SubmitInput): SubmitResult {
+    /**
+     * Commits the job and its `job.queued` event, then queues it; an idempotent replay queues nothing.
+     * Submits arriving in the same turn of the event loop share one commit (group commit): the 202
+     * still goes out only after the job is on disk.
+     */
+    submit(input: SubmitInput): Promise<SubmitResult> {
       const now = clock.now();
       const request = JSON.stringify(input.request);
-      const result = jobs.submit({
+      const job: NewAsyncJob = {
         id: newJobId(now),
         route: JOB_ROUTES[input.api],
         api: input.api,
@@ -167,12 +195,11 @@ export function createJobRunner(options: JobRunnerOptions) {
         requestHash: input.idempotencyKey
           ? createHash('sha256').update(JSON.stringify([input.api, request, input.webhookUrl, input.metadata ?? null, input.priority])).digest('hex')
           : null,
+      };
+      return new Promise((resolve, reject) => {
+        batch.push({ job, resolve, reject });
+        if (batch.length === 1) setImmediate(commitBatch);
       });
-      if ('job' in result && result.created) {
-        notify();
-        admit(result.job);
-      }
-      return result;
     },
 
     /**

@@ -101,6 +101,20 @@ describe('POST /jobs', () => {
     expect(stack.foreman.store.listJobs()).toHaveLength(0);
   });
 
+  it('accepts a burst of concurrent submits, each committed before its 202, one job per idempotency key', async () => {
+    stack = await startStack();
+    stack.foreman.scheduler.pause();
+    const body = (i: number) => ({ api: 'generate', request: { model: 'llama3.2', prompt: `burst ${i}` } });
+    const answers = await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => submit(body(i))),
+      ...Array.from({ length: 5 }, () => submit(body(99), { 'idempotency-key': 'same' })),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array(45).fill(202));
+    expect(new Set(answers.slice(0, 40).map((a) => a.json.id)).size).toBe(40);
+    expect(new Set(answers.slice(40).map((a) => a.json.id)).size).toBe(1);
+    expect(stack.foreman.store.listJobs({ source: 'jobs', limit: 100 })).toHaveLength(41);
+  });
+
   it('returns the same job for the same Idempotency-Key, and 422 for a different request', async () => {
     stack = await startStack();
     const body = { api: 'generate', request: { model: 'llama3.2', prompt: 'once' } };

@@ -47,7 +47,7 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
     if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
       throw new HttpError(400, 'Idempotency-Key must be one value of 1 to 255 characters');
     }
-    const result = runner.submit({
+    const result = await runner.submit({
       api: body.api,
       request: body.request,
       webhookUrl,

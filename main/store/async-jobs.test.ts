@@ -69,6 +69,20 @@ describe('async job store', () => {
     expect(events('j1')).toEqual(['job.queued', 'job.other']);
   });
 
+  it('commits a batch of submits together, each in its own savepoint', () => {
+    const jobs = open();
+    jobs.submit(job('taken'));
+    const results = jobs.submitMany([job('a'), job('taken'), job('b', { idempotencyKey: 'k', requestHash: 'h' }), job('c', { idempotencyKey: 'k', requestHash: 'h' })]);
+    expect(results[0]).toMatchObject({ created: true });
+    expect(results[1]).toBeInstanceOf(Error);
+    expect(results[2]).toMatchObject({ created: true, job: { id: 'b' } });
+    // The same key later in the same batch sees the earlier row: one job, never two.
+    expect(results[3]).toMatchObject({ created: false, job: { id: 'b' } });
+    expect(store.listJobs().map((j) => j.id).sort()).toEqual(['a', 'b', 'taken']);
+    expect(events('a')).toEqual(['job.queued']);
+    expect(events('taken')).toEqual(['job.queued']);
+  });
+
   it('returns the existing job for a reused idempotency key and flags a different request', () => {
     const jobs = open();
     const first = jobs.submit(job('j1', { idempotencyKey: 'k', requestHash: 'h1' }));

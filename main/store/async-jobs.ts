@@ -76,30 +76,46 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
     return true;
   });
 
+  /** Inserts a queued job and its `job.queued` event; an idempotency key already used returns that job. */
+  const submit = db.transaction((job: NewAsyncJob): SubmitResult => {
+    if (job.idempotencyKey) {
+      const existing = byKey.get(job.idempotencyKey) as string | undefined;
+      if (existing) {
+        const found = getJob(existing);
+        return found.request_hash === job.requestHash ? { job: found, created: false } : { conflict: found };
+      }
+    }
+    // The submit path is the hot one (bench/submits.ts): the new row is known, so it is not read back.
+    const eventSeq = job.webhookUrl ? 1 : 0;
+    insert.run({ ...job, eventSeq });
+    const record: JobRecord = {
+      id: job.id, source: 'jobs', route: job.route, api: job.api, model: job.model, lane: job.lane, client: job.client,
+      state: 'queued', priority: job.priority, stream: false, created_at: job.createdAt, started_at: null, finished_at: null,
+      status_code: null, error: null, request: job.request, response: null, webhook_url: job.webhookUrl, metadata: job.metadata,
+      idempotency_key: job.idempotencyKey, request_hash: job.requestHash, attempts: 0, event_seq: eventSeq,
+    };
+    if (job.webhookUrl) {
+      deliveries.enqueue(job.id, 1, 'job.queued', job.webhookUrl, options.eventBody(record, 'job.queued', job.createdAt), job.createdAt);
+    }
+    return { job: record, created: true };
+  });
+
   return {
-    /** Inserts a queued job and its `job.queued` event; an idempotency key already used returns that job. */
-    submit: db.transaction((job: NewAsyncJob): SubmitResult => {
-      if (job.idempotencyKey) {
-        const existing = byKey.get(job.idempotencyKey) as string | undefined;
-        if (existing) {
-          const found = getJob(existing);
-          return found.request_hash === job.requestHash ? { job: found, created: false } : { conflict: found };
+    submit,
+
+    /**
+     * Several submits in one commit (group commit): each runs in its own savepoint, so one that fails
+     * leaves the others, and the batch pays for one commit instead of one each.
+     */
+    submitMany: db.transaction((list: readonly NewAsyncJob[]): (SubmitResult | Error)[] =>
+      list.map((job) => {
+        try {
+          return submit(job);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
         }
-      }
-      // The submit path is the hot one (bench/submits.ts): the new row is known, so it is not read back.
-      const eventSeq = job.webhookUrl ? 1 : 0;
-      insert.run({ ...job, eventSeq });
-      const record: JobRecord = {
-        id: job.id, source: 'jobs', route: job.route, api: job.api, model: job.model, lane: job.lane, client: job.client,
-        state: 'queued', priority: job.priority, stream: false, created_at: job.createdAt, started_at: null, finished_at: null,
-        status_code: null, error: null, request: job.request, response: null, webhook_url: job.webhookUrl, metadata: job.metadata,
-        idempotency_key: job.idempotencyKey, request_hash: job.requestHash, attempts: 0, event_seq: eventSeq,
-      };
-      if (job.webhookUrl) {
-        deliveries.enqueue(job.id, 1, 'job.queued', job.webhookUrl, options.eventBody(record, 'job.queued', job.createdAt), job.createdAt);
-      }
-      return { job: record, created: true };
-    }),
+      }),
+    ),
 
     /** queued → working and its `job.working` event; false if the job is no longer queued. */
     start: db.transaction((id: string, now: number): boolean => {
