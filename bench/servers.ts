@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, removeTempDir, startServer, tempDir, tsx, type Server } from './processes.js';
+import { ROOT, freePort, removeTempDir, startServer, tempDir, tsx, type Server } from './processes.js';
 
 export interface SimFlags {
   models: string[];
@@ -38,7 +38,12 @@ export async function startForeman(upstream: string, extra: string[] = [], optio
   const dataDir = options.dataDir ?? tempDir('data');
   const profDir = process.env.BENCH_CPU_PROF;
   const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [];
-  const { command, args } = tsx('main/cli/foreman.ts', ['serve', '--listen', '127.0.0.1:0', '--upstream', upstream, '--data-dir', dataDir, ...extra], nodeFlags);
+  // The built CLI (the `foreman` bin), as users run it: no TypeScript loader on the request path.
+  // BENCH_FOREMAN_BIN compares another build (an older commit's dist) in the same run conditions.
+  const bin = process.env.BENCH_FOREMAN_BIN ?? path.join(ROOT, 'dist/main/cli/foreman.js');
+  if (!fs.existsSync(bin)) throw new Error('dist/main/cli/foreman.js is missing: run `npm run build` first');
+  const command = process.execPath;
+  const args = [...nodeFlags, bin, 'serve', '--listen', '127.0.0.1:0', '--upstream', upstream, '--data-dir', dataDir, ...extra];
   const server = await startServer({ name: 'foreman', command, args, ready: /foreman listening on (http:\/\/\S+)/ });
   return {
     ...server,
