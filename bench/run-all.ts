@@ -17,6 +17,12 @@ function run(script: string): Promise<number> {
 }
 
 console.log(`foreman benchmarks — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
+// The benchmarks run foreman's built CLI and window: build them from the current source first.
+const build = await new Promise<number>((resolve) => spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)));
+if (build !== 0) {
+  console.error('npm run build failed; not benchmarking a stale build');
+  process.exit(1);
+}
 let failed = 0;
 for (const script of BENCHES) {
   const started = Date.now();
