@@ -18,6 +18,7 @@ import { createJobBoard, type JobBoard } from './job-board.js';
 import { createResidencyMonitor } from './residency.js';
 import { createMetrics } from './metrics.js';
 import { deliveryView } from '../server/deliveries.js';
+import type { JobRow } from '../../shared/api.js';
 import { createOllamaSupervisor, type OllamaSupervisor } from './ollama-supervisor.js';
 import type { ForemanConfig } from './config.js';
 
@@ -50,7 +51,8 @@ export async function startForeman(
   const webhookSecret = loadWebhookSecret(config.dataDir, config.webhookSecret);
   const ollama = createOllamaClient({ upstream: config.upstream, connections: Math.max(16, config.concurrency * 2) });
   const hub = createEventHub();
-  const board = createJobBoard({ hub });
+  // Declared below; the board only calls back once jobs finish.
+  const board = createJobBoard({ hub, onFinished: (row) => finished(row) });
   const residency = createResidencyMonitor({ ollama, hub });
   const scheduler = createScheduler({
     concurrency: config.concurrency,
@@ -66,16 +68,12 @@ export async function startForeman(
   // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
   const metrics = createMetrics({ scheduler });
   const m = metrics;
-  // Finished jobs feed the metrics and announce real model loads; no token parsing needed for that.
-  hub.subscribe(
-    ({ event }) => {
-      if (event.type !== 'job' || event.job.finished_at === null) return;
-      m.onFinished(event.job);
-      const load = event.job.load_duration;
-      if (load !== undefined && load > 50e6) hub.publish({ type: 'model', model: event.job.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
-    },
-    { watch: false },
-  );
+  /** Finished jobs feed the metrics and announce real model loads. */
+  function finished(row: JobRow): void {
+    m.onFinished(row);
+    const load = row.load_duration;
+    if (load !== undefined && load > 50e6) hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
+  }
   let url = '';
   const jobs = store.asyncJobs((job, type, now) => eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }));
   const webhookPolicy = { allowLoopback: true, allowPrivate: config.webhookAllowPrivate };

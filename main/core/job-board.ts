@@ -38,6 +38,8 @@ export interface JobBoardOptions {
   transcriptCap?: number;
   /** How often token deltas go out, batched per job. @default 50 */
   tokenFlushMs?: number;
+  /** Every job that leaves the board, with its final row (metrics, load announcements). */
+  onFinished?: (row: JobRow) => void;
 }
 
 const EMA = 0.3;
@@ -162,6 +164,7 @@ export function createJobBoard(options: JobBoardOptions) {
       job.row = { ...job.row, ...patch };
       learn(job.row);
       hub.publish({ type: 'job', job: job.row });
+      options.onFinished?.(job.row);
     },
 
     get(id: string): LiveJob | undefined {
