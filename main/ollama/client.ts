@@ -43,6 +43,8 @@ export function createOllamaClient(options: OllamaClientOptions) {
       keepAliveTimeout: 60_000,
     });
   const ownsDispatcher = !options.dispatcher;
+  // Probes (`/api/ps`, `GET /`) use their own connection, off the keep-alive sockets inference uses.
+  const control: Dispatcher = options.dispatcher ?? new Pool(upstream.origin, { connections: 1, keepAliveTimeout: 10_000 });
 
   function forwardHeaders(headers: IncomingHttpHeaders, hasBody: boolean, length?: number): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
@@ -75,7 +77,7 @@ export function createOllamaClient(options: OllamaClientOptions) {
 
     /** Normalised names of the models Ollama holds in memory now (`/api/ps`). */
     async residentModels(signal?: AbortSignal): Promise<string[]> {
-      const res = await dispatcher.request({
+      const res = await control.request({
         origin: upstream.origin,
         method: 'GET',
         path: `${upstream.prefix}/api/ps`,
@@ -93,7 +95,7 @@ export function createOllamaClient(options: OllamaClientOptions) {
     /** True if something answers `GET /` at the upstream. */
     async isUp(timeoutMs = 1000): Promise<boolean> {
       try {
-        const res = await dispatcher.request({
+        const res = await control.request({
           origin: upstream.origin,
           method: 'GET',
           path: `${upstream.prefix}/`,
@@ -108,7 +110,7 @@ export function createOllamaClient(options: OllamaClientOptions) {
     },
 
     async close(): Promise<void> {
-      if (ownsDispatcher) await dispatcher.close();
+      if (ownsDispatcher) await Promise.all([dispatcher.close(), control.close()]);
     },
   };
 }
