@@ -10,7 +10,7 @@ import { sendBody, type Headers } from './sim-http.js';
 import { isValidModelName } from './sim-models.js';
 import type { Outcome, SimEnv, Trace } from './sim-native.js';
 import type { EmbedResult, EmbedWriter } from './sim-reply.js';
-import { SchedulerError } from './sim-scheduler.js';
+import { inSlot, SchedulerError, withLease } from './sim-scheduler.js';
 import { countTokens, embedVector, float32ArrayJson } from './sim-text.js';
 import { elapsedNs, nowNs, sleep } from './sim-time.js';
 
@@ -73,14 +73,12 @@ export async function runEmbed(env: SimEnv, call: EmbedCall, w: EmbedWriter, sig
     throw err;
   }
   const loadNs = elapsedNs(startNs);
-  try {
+  return withLease(lease, signal, async () => {
     if (inputs.length === 0) {
       w.reply({ model: call.model, embeddings: [] });
       return 'ok';
     }
-    const freeSlot = await lease.slot(signal);
-    try {
-      trace.startedAt = Date.now();
+    return inSlot(lease, signal, trace, async () => {
       const tps = env.tokensPerSecond;
       await sleep(tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0, signal);
       w.reply({
@@ -90,16 +88,9 @@ export async function runEmbed(env: SimEnv, call: EmbedCall, w: EmbedWriter, sig
         load_duration: loadNs,
         prompt_eval_count: inputs.reduce((n, t) => n + countTokens(t), 0),
       });
-      return 'ok';
-    } finally {
-      freeSlot();
-    }
-  } catch (err) {
-    if (signal.aborted) return 'aborted';
-    throw err;
-  } finally {
-    lease.release();
-  }
+      return 'ok' as const;
+    });
+  });
 }
 
 /** Native replies: embed vectors are Go `[]float32`, the legacy endpoint's are `[]float64`. */

@@ -7,7 +7,7 @@ import { decodeGoJson } from '../ollama/go-json.js';
 import { bindStruct, ChatRequestT, GenerateRequestT } from './sim-bind.js';
 import { isValidModelName, qualifiedModelName, type ModelCatalog } from './sim-models.js';
 import type { ChatChunk, GenerateChunk, Metrics, NativeChunk, ReplyWriter, ToolCall } from './sim-reply.js';
-import { SchedulerError, type Lease, type SimScheduler } from './sim-scheduler.js';
+import { inSlot, SchedulerError, withLease, type Lease, type SimScheduler } from './sim-scheduler.js';
 import { countTokens, hash32, parseMarkers, simTokens, thinkingTokens } from './sim-text.js';
 import { elapsedNs, formatUtc, nowNs, sleep } from './sim-time.js';
 
@@ -147,24 +147,14 @@ export async function runInference(env: SimEnv, call: InferenceCall, w: ReplyWri
     throw err;
   }
   const loadNs = elapsedNs(startNs);
-  try {
+  return withLease(lease, signal, async () => {
     if (empty) {
       w.reply(loadReply(call, 'load'));
       return 'ok';
     }
-    const freeSlot = await lease.slot(signal);
-    try {
-      trace.startedAt = Date.now();
-      return await generate(env, call, w, signal, { startNs, loadNs, thinking: model.thinking && (call.think ?? true) !== false, markers, lastText });
-    } finally {
-      freeSlot();
-    }
-  } catch (err) {
-    if (signal.aborted) return 'aborted';
-    throw err;
-  } finally {
-    lease.release();
-  }
+    const thinking = model.thinking && (call.think ?? true) !== false;
+    return inSlot(lease, signal, trace, () => generate(env, call, w, signal, { startNs, loadNs, thinking, markers, lastText }));
+  });
 }
 
 interface GenContext {

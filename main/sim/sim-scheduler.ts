@@ -65,6 +65,31 @@ export interface Lease {
   release(): void;
 }
 
+/**
+ * Holds a lease for the whole of `body` and always gives it back; a request whose client left ends
+ * 'aborted' whatever was thrown. `inSlot` runs work in one of the model's parallel slots.
+ */
+export async function withLease<R>(lease: Lease, signal: AbortSignal, body: () => Promise<R>): Promise<R | 'aborted'> {
+  try {
+    return await body();
+  } catch (err) {
+    if (signal.aborted) return 'aborted';
+    throw err;
+  } finally {
+    lease.release();
+  }
+}
+
+export async function inSlot<R>(lease: Lease, signal: AbortSignal, trace: { startedAt?: number }, work: () => Promise<R>): Promise<R> {
+  const freeSlot = await lease.slot(signal);
+  try {
+    trace.startedAt = Date.now();
+    return await work();
+  } finally {
+    freeSlot();
+  }
+}
+
 export interface RunnerSnapshot {
   model: SimModel;
   numCtx: number;
