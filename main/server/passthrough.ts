@@ -94,14 +94,14 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, model: string, stream: boolean) {
+  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, text: string, model: string, stream: boolean) {
     const id = newJobId();
     const lane = normalizeModel(model);
     const createdAt = clock.now();
     const client = clientOf(request);
     store.later.insertJob({
       id, source: 'passthrough', route: route.path, api: route.api, model, lane, client,
-      priority: 0, stream, createdAt, request: raw.toString('utf8'),
+      priority: 0, stream, createdAt, request: text,
     });
     const ticket = scheduler.enqueue({ id, lane, cls: 0 });
     reply.hijack();
@@ -195,7 +195,9 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
   for (const route of INFERENCE_ROUTES) {
     app.post(route.path, async (request, reply) => {
       const raw = (request.body as Buffer | undefined) ?? EMPTY;
-      const decoded = decodeGoJson(raw);
+      // Decoded once: the same text is parsed here and kept as the job's request.
+      const text = raw.toString('utf8');
+      const decoded = decodeGoJson(text);
       if (!decoded.ok) {
         throw new HttpError(400, decoded.message === 'EOF' && route.flavor === 'native' ? 'missing request body' : decoded.message);
       }
@@ -210,7 +212,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       if (isCloudModel(model)) return forward(ollama, request, reply, raw);
       if (scheduler.waitingInteractive >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
       const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
-      return runJob(route, request, reply, raw, model, stream);
+      return runJob(route, request, reply, raw, text, model, stream);
     });
   }
 }
