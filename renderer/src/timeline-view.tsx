@@ -36,6 +36,16 @@ function useThrottledChanges(): number {
   return version;
 }
 
+/** The chart's swatches (CSS classes) and what each means. */
+const LEGEND: readonly [string, string][] = [
+  ['band', 'model resident'],
+  ['load', 'loading'],
+  ['succeeded', 'job succeeded'],
+  ['working', 'running'],
+  ['failed', 'failed'],
+  ['canceled', 'canceled'],
+];
+
 export function TimelineView() {
   const { generation } = useLive();
   const [rangeMs, setRangeMs] = useState(RANGES[1]!.ms);
@@ -99,24 +109,11 @@ export function TimelineView() {
           </p>
           <TimelineChart data={data} now={serverNow()} />
           <ul className="legend" aria-label="Legend">
-            <li>
-              <span className="swatch band" aria-hidden="true" /> model resident
-            </li>
-            <li>
-              <span className="swatch load" aria-hidden="true" /> loading
-            </li>
-            <li>
-              <span className="swatch succeeded" aria-hidden="true" /> job succeeded
-            </li>
-            <li>
-              <span className="swatch working" aria-hidden="true" /> running
-            </li>
-            <li>
-              <span className="swatch failed" aria-hidden="true" /> failed
-            </li>
-            <li>
-              <span className="swatch canceled" aria-hidden="true" /> canceled
-            </li>
+            {LEGEND.map(([swatch, label]) => (
+              <li key={swatch}>
+                <span className={`swatch ${swatch}`} aria-hidden="true" /> {label}
+              </li>
+            ))}
           </ul>
         </>
       ) : (
