@@ -8,6 +8,7 @@ import { jobView } from '../jobs/job-view.js';
 import { normalizeModel } from '../ollama/model-name.js';
 import { checkWebhookUrl, UrlPolicyError, type AddressPolicy } from '../webhooks/url-policy.js';
 import { HttpError } from './errors.js';
+import { clientOf } from './passthrough.js';
 import { jobIdParams, listQuery, openApiDocument, submitBody } from './jobs-schemas.js';
 
 export interface JobsDeps {
@@ -54,7 +55,7 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
       metadata: body.metadata,
       priority: body.priority ?? 0,
       idempotencyKey: key ?? null,
-      client: request.headers['user-agent'] ? `${request.ip} ${request.headers['user-agent']}` : request.ip,
+      client: clientOf(request),
     });
     if ('conflict' in result) {
       throw new HttpError(422, `Idempotency-Key "${key}" was already used for job ${result.conflict.id} with a different request`);

@@ -82,7 +82,8 @@ async function forward(ollama: OllamaClient, request: FastifyRequest, reply: Fas
   }
 }
 
-function clientOf(request: FastifyRequest): string {
+/** Who sent a request, as the window shows it: address and user agent. */
+export function clientOf(request: FastifyRequest): string {
   const ua = request.headers['user-agent'];
   return ua ? `${request.ip} ${ua}` : request.ip;
 }
