@@ -18,6 +18,16 @@ export interface JobFigures {
   eval_duration?: number;
 }
 
+/** The figure fields, in the order Ollama writes them on the final chunk. */
+export const FIGURE_KEYS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+
+/** The figures present (as numbers) on an object, and nothing else. */
+export function pickFigures(o: Partial<Record<(typeof FIGURE_KEYS)[number], unknown>>): JobFigures {
+  const f: JobFigures = {};
+  for (const k of FIGURE_KEYS) if (typeof o[k] === 'number') f[k] = o[k] as number;
+  return f;
+}
+
 export interface JobSummary extends JobFigures {
   id: string;
   source: JobSource;

@@ -1,15 +1,11 @@
 import type { JobRow } from '../../shared/api.js';
-import type { JobSummary } from '../../shared/types.js';
-
-const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+import { pickFigures, type JobSummary } from '../../shared/types.js';
 
 /** A stored job as a list row (what the window shows in queues and history). */
 export function toJobRow(j: JobSummary): JobRow {
-  const row: JobRow = {
+  return {
     id: j.id, source: j.source, route: j.route, api: j.api, model: j.model, lane: j.lane, state: j.state,
     priority: j.priority, stream: j.stream, client: j.client, created_at: j.created_at, started_at: j.started_at,
-    finished_at: j.finished_at, status_code: j.status_code, error: j.error,
+    finished_at: j.finished_at, status_code: j.status_code, error: j.error, ...pickFigures(j),
   };
-  for (const f of FIGURES) if (typeof j[f] === 'number') row[f] = j[f];
-  return row;
 }

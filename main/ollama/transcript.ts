@@ -3,7 +3,7 @@
  * returned it with `stream: false`, the error if any, and the final figures. Runs once per request,
  * after the client has its last byte, never on the per-chunk path.
  */
-import type { JobFigures } from '../../shared/types.js';
+import { pickFigures, type JobFigures } from '../../shared/types.js';
 import type { Flavor, InferenceApi } from './wire.js';
 
 export interface Transcript {
@@ -13,14 +13,11 @@ export interface Transcript {
   figures: JobFigures;
 }
 
-const FIGURE_KEYS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
-
 type Obj = Record<string, unknown>;
 
 function figuresOf(o: Obj | undefined): JobFigures {
-  const f: JobFigures = {};
-  if (!o) return f;
-  for (const k of FIGURE_KEYS) if (typeof o[k] === 'number') f[k] = o[k] as number;
+  if (!o) return {};
+  const f = pickFigures(o);
   const usage = o.usage as Obj | undefined;
   if (usage && typeof usage === 'object') {
     if (typeof usage.prompt_tokens === 'number') f.prompt_eval_count = usage.prompt_tokens;

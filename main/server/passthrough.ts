@@ -17,7 +17,7 @@ import { BUSY_MESSAGE, INFERENCE_ROUTES, type InferenceRoute } from '../ollama/w
 import { assembleTranscript } from '../ollama/transcript.js';
 import { newJobId } from '../core/ids.js';
 import type { JobBoard } from '../core/job-board.js';
-import type { JobFigures } from '../../shared/types.js';
+import { pickFigures } from '../../shared/types.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
 import { pipeBody, writeUpstreamHead } from './pipe.js';
 
@@ -32,12 +32,6 @@ export interface PassthroughDeps {
 /** Ollama's own words for a request canceled while it is scheduled (status 499). */
 const CANCELED_MESSAGE = 'request canceled';
 
-const FIGURE_KEYS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
-function figuresOf(o: JobFigures): JobFigures {
-  const f: JobFigures = {};
-  for (const k of FIGURE_KEYS) if (o[k] !== undefined && o[k] !== null) f[k] = o[k];
-  return f;
-}
 
 /**
  * Canceled from the window while the answer streams: end it the way Ollama ends a stream that failed
@@ -127,7 +121,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       store.later.finishJob(id, outcome);
       board.finish(id, {
         state: outcome.state, finished_at: outcome.finishedAt, status_code: outcome.statusCode ?? null, error: outcome.error ?? null,
-        ...figuresOf(outcome),
+        ...pickFigures(outcome),
       });
     };
 

@@ -4,7 +4,7 @@
  * an event, so a job has exactly one terminal state and one terminal webhook.
  */
 import type Database from 'better-sqlite3';
-import type { JobFigures, JobState } from '../../shared/types.js';
+import { FIGURE_KEYS, type JobFigures, type JobState } from '../../shared/types.js';
 import type { DeliveryStore } from './deliveries.js';
 import type { JobRecord, NewJob } from './store.js';
 
@@ -41,7 +41,6 @@ export interface AsyncJobStoreOptions {
   getJob(id: string): JobRecord | undefined;
 }
 
-const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
 
 export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryStore, options: AsyncJobStoreOptions) {
   const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream, created_at,
@@ -52,7 +51,7 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
   const toWorking = db.prepare(`UPDATE jobs SET state = 'working', started_at = ?, attempts = attempts + 1
       WHERE id = ? AND state = 'queued'`);
   const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode, error = @error,
-      response = @response, ${FIGURES.map((f) => `${f} = @${f}`).join(', ')} WHERE id = @id AND state IN ('queued', 'working')`);
+      response = @response, ${FIGURE_KEYS.map((f) => `${f} = @${f}`).join(', ')} WHERE id = @id AND state IN ('queued', 'working')`);
   const bumpSeq = db.prepare(`UPDATE jobs SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq`).pluck();
   const interrupted = db.prepare(`SELECT id, attempts FROM jobs WHERE source = 'jobs' AND state = 'working'`);
   const requeue = db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ? AND state = 'working'`);
@@ -70,7 +69,7 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
     const params: Record<string, unknown> = {
       id, state: o.state, finishedAt: o.finishedAt, statusCode: o.statusCode ?? null, error: o.error ?? null, response: o.response ?? null,
     };
-    for (const f of FIGURES) params[f] = o[f] ?? null;
+    for (const f of FIGURE_KEYS) params[f] = o[f] ?? null;
     if (toTerminal.run(params).changes !== 1) return false;
     emit(id, `job.${o.state}`, o.finishedAt);
     return true;

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { JobApi, JobFigures, JobSource, JobState, JobSummary } from '../../shared/types.js';
+import { FIGURE_KEYS, type JobApi, type JobFigures, type JobSource, type JobState, type JobSummary } from '../../shared/types.js';
 import { MIGRATIONS } from './migrations.js';
 import { createDeliveryStore } from './deliveries.js';
 import { createAsyncJobStore, type AsyncJobStoreOptions } from './async-jobs.js';
@@ -62,16 +62,15 @@ export interface StoreOptions {
   writeBehindMs?: number;
 }
 
-const FIGURES = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
 
 const SUMMARY_COLUMNS = `id, source, route, api, model, lane, state, priority, stream, client, created_at, started_at,
-  finished_at, status_code, error, ${FIGURES.join(', ')}`;
+  finished_at, status_code, error, ${FIGURE_KEYS.join(', ')}`;
 
 type Row = Record<string, unknown>;
 
 function toSummary(row: Row): JobSummary {
   const job = { ...row, stream: row.stream === 1 } as unknown as JobSummary & Record<string, unknown>;
-  for (const k of FIGURES) if (job[k] === null) delete job[k];
+  for (const k of FIGURE_KEYS) if (job[k] === null) delete job[k];
   return job;
 }
 
@@ -94,7 +93,7 @@ export function openStore(options: StoreOptions) {
       @createdAt, @request)`);
   const toWorking = db.prepare(`UPDATE jobs SET state = 'working', started_at = ? WHERE id = ? AND state = 'queued'`);
   const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode,
-      error = @error, response = @response, ${FIGURES.map((f) => `${f} = @${f}`).join(', ')}
+      error = @error, response = @response, ${FIGURE_KEYS.map((f) => `${f} = @${f}`).join(', ')}
       WHERE id = @id AND state IN ('queued', 'working')`);
   const byId = db.prepare(`SELECT * FROM jobs WHERE id = ?`);
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
@@ -164,7 +163,7 @@ export function openStore(options: StoreOptions) {
         error: outcome.error ?? null,
         response: outcome.response ?? null,
       };
-      for (const f of FIGURES) params[f] = outcome[f] ?? null;
+      for (const f of FIGURE_KEYS) params[f] = outcome[f] ?? null;
       return toTerminal.run(params).changes === 1;
     },
 
