@@ -76,4 +76,8 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt);
    CREATE TABLE disabled_endpoints (url TEXT PRIMARY KEY, disabled_at INTEGER NOT NULL, reason TEXT NOT NULL);`,
+  // Memory-aware scheduling (ADR-0016): the keep_alive foreman sent when it raised the client's to hold the
+  // runner for the next job in its lane (null: forwarded untouched), and the Ollama host that ran the job.
+  `ALTER TABLE jobs ADD COLUMN keep_alive_sent TEXT;
+   ALTER TABLE jobs ADD COLUMN host TEXT;`,
 ];
