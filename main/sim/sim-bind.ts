@@ -5,6 +5,7 @@
  * the first type error wins, and a custom `UnmarshalJSON` error stops decoding at once.
  */
 import { goJsonTypeName } from '../ollama/go-json.js';
+import { DurationError, parseGoDuration } from '../ollama/go-duration.js';
 
 export type GoType =
   | { k: 'string' | 'bool' | 'float' | 'any' | 'map' }
@@ -93,41 +94,18 @@ export function struct(name: string, pkg: string, fields: Record<string, GoType>
 }
 const arr = (of: GoType, go: string): GoType => ({ k: 'array', of, go });
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's `time.ParseDuration`, in milliseconds, with its error texts. */
-export function parseGoDuration(s: string): number {
-  const quoted = JSON.stringify(s);
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw new CustomError(`time: invalid duration ${quoted}`);
-  let total = 0;
-  while (rest !== '') {
-    const num = /^(\d*)(\.\d*)?/.exec(rest);
-    if (!num || num[0] === '' || num[0] === '.') throw new CustomError(`time: invalid duration ${quoted}`);
-    rest = rest.slice(num[0].length);
-    const unit = /^[^\d.]*/.exec(rest)?.[0] ?? '';
-    if (unit === '') throw new CustomError(`time: missing unit in duration ${quoted}`);
-    const scale = DURATION_UNITS[unit];
-    if (scale === undefined) throw new CustomError(`time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
-    total += Number(num[0]) * scale;
-    rest = rest.slice(unit.length);
-  }
-  return sign * total;
-}
-
 /** `api.Duration`: seconds as a number, a Go duration string; negative means forever (Infinity here). */
 const keepAlive: GoType = {
   k: 'custom',
   parse(v) {
     if (typeof v === 'number') return v < 0 ? Infinity : v * 1000;
     if (typeof v === 'string') {
-      const ms = parseGoDuration(v);
+      let ms: number;
+      try {
+        ms = parseGoDuration(v);
+      } catch (err) {
+        throw err instanceof DurationError ? new CustomError(err.message) : err;
+      }
       return ms < 0 ? Infinity : ms;
     }
     const type = Array.isArray(v) ? '[]interface {}' : typeof v === 'object' ? 'map[string]interface {}' : goJsonTypeName(v);
