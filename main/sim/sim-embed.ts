@@ -7,6 +7,7 @@ import { decodeGoJson, goJsonStringify } from '../ollama/go-json.js';
 import { CT_JSON_UTF8, nativeErrorBody } from '../ollama/wire.js';
 import { bindStruct, EmbeddingRequestT, EmbedRequestT } from './sim-bind.js';
 import { sendBody, type Headers } from './sim-http.js';
+import { runnerOptions } from './sim-memory.js';
 import { isValidModelName } from './sim-models.js';
 import type { Outcome, SimEnv, Trace } from './sim-native.js';
 import type { EmbedResult, EmbedWriter } from './sim-reply.js';
@@ -66,7 +67,7 @@ export async function runEmbed(env: SimEnv, call: EmbedCall, w: EmbedWriter, sig
 
   let lease;
   try {
-    lease = await env.scheduler.acquire({ model, keepAliveMs: call.keepAliveMs, numCtx: call.options.num_ctx as number | undefined, signal });
+    lease = await env.scheduler.acquire({ model, keepAliveMs: call.keepAliveMs, options: runnerOptions(call.options), signal });
   } catch (err) {
     if (signal.aborted) return 'aborted';
     if (err instanceof SchedulerError) return fail(err.status, err.message);

@@ -54,14 +54,11 @@ export function handleTags(ctx: RouteCtx): void {
 }
 
 export function handlePs(ctx: RouteCtx): void {
-  const models = ctx.env.scheduler.snapshot().map((r) => {
-    // Resident size grows with the KV cache, which grows with num_ctx.
-    const size = r.model.sizeBytes + r.numCtx * 65536;
-    return {
-      name: r.model.name, model: r.model.name, size, digest: r.model.digest, details: details(r.model),
-      expires_at: formatLocal(r.expiresAtNs), size_vram: size, context_length: r.numCtx,
-    };
-  });
+  // `size` is the runner's footprint (weights + KV cache), `size_vram` the part of it on the GPU.
+  const models = ctx.env.scheduler.snapshot().map((r) => ({
+    name: r.model.name, model: r.model.name, size: r.size, digest: r.model.digest, details: details(r.model),
+    expires_at: formatLocal(r.expiresAtNs), size_vram: r.sizeVram, context_length: r.contextLength,
+  }));
   sendJson(ctx, 200, { models });
 }
 

@@ -18,8 +18,14 @@ export interface SimModelSpec {
   tools?: boolean;
   family?: string;
   parameterSize?: string;
+  /** The model file's size in bytes (what `/api/tags` shows, and the weights' share of a runner's memory). */
   sizeBytes?: number;
   embeddingLength?: number;
+  /**
+   * KV-cache bytes per token of context per parallel slot; a runner holds `num_ctx × slots × this` on
+   * top of the weights. @default 65536 for chat models, 16384 for embedding models
+   */
+  kvBytesPerToken?: number;
 }
 
 export interface SimModel {
@@ -32,6 +38,7 @@ export interface SimModel {
   quantization: string;
   sizeBytes: number;
   embeddingLength: number;
+  kvBytesPerToken: number;
   contextLength: number;
   digest: string;
   modifiedNs: bigint;
@@ -83,6 +90,7 @@ export function toSimModel(input: string | SimModelSpec, modifiedNs: bigint): Si
     quantization: known.quantization ?? 'Q4_K_M',
     sizeBytes: merged.sizeBytes ?? 1_000_000_000,
     embeddingLength: merged.embeddingLength ?? (kind === 'embedding' ? 768 : 2048),
+    kvBytesPerToken: merged.kvBytesPerToken ?? (kind === 'embedding' ? 16_384 : 65_536),
     contextLength: kind === 'embedding' ? 2048 : 131072,
     digest: createHash('sha256').update(`sim:${name}`).digest('hex'),
     modifiedNs,

@@ -5,6 +5,7 @@
  */
 import { decodeGoJson } from '../ollama/go-json.js';
 import { bindStruct, ChatRequestT, GenerateRequestT } from './sim-bind.js';
+import { RUNNER_INT_OPTIONS, runnerOptions } from './sim-memory.js';
 import { isValidModelName, qualifiedModelName, type ModelCatalog } from './sim-models.js';
 import type { ChatChunk, GenerateChunk, Metrics, NativeChunk, ReplyWriter, ToolCall } from './sim-reply.js';
 import { inSlot, SchedulerError, withLease, type Lease, type SimScheduler } from './sim-scheduler.js';
@@ -73,11 +74,13 @@ export function nativeCall(api: 'chat' | 'generate', body: Buffer): InferenceCal
   return call;
 }
 
+/** `Options.FromMap`'s type checks for the options the simulator reads. */
 function checkOptions(options: Record<string, unknown>): string | undefined {
-  for (const key of ['num_predict', 'num_ctx']) {
+  for (const key of ['num_predict', ...Object.keys(RUNNER_INT_OPTIONS)]) {
     const v = options[key];
     if (v !== undefined && typeof v !== 'number') return `option "${key}" must be of type integer`;
   }
+  if (options.use_mmap !== undefined && typeof options.use_mmap !== 'boolean') return 'option "use_mmap" must be of type boolean';
   return undefined;
 }
 
@@ -136,8 +139,8 @@ export async function runInference(env: SimEnv, call: InferenceCall, w: ReplyWri
   const markers = parseMarkers(lastText);
   let lease: Lease;
   try {
-    const numCtx = call.options.num_ctx as number | undefined;
-    lease = await env.scheduler.acquire({ model, keepAliveMs: call.keepAliveMs, numCtx, failLoad: markers.failLoad, signal });
+    const options = runnerOptions(call.options);
+    lease = await env.scheduler.acquire({ model, keepAliveMs: call.keepAliveMs, options, failLoad: markers.failLoad, signal });
   } catch (err) {
     if (signal.aborted) {
       w.error(499, 'request canceled'); // what Ollama answers, though nobody is left to read it

@@ -1,10 +1,16 @@
 /**
- * Ollama's scheduler in miniature (server/sched.go): a request for a resident model attaches to it at
- * once; anything else waits in a bounded pending-load queue that one loop drains in FIFO order,
- * loading one model at a time and evicting to stay under `maxLoaded`. Each runner has a FIFO
- * semaphore of `parallel` slots with no limit on waiters, so `maxQueue` only bounds load waits.
+ * Ollama's scheduler in miniature (server/sched.go): a request for a resident runner with the same
+ * runner options attaches to it at once; anything else waits in a bounded pending-load queue that one
+ * loop drains in FIFO order, loading one runner at a time. A runner loads beside others only when it
+ * fits in the GPU memory they leave and fewer than `maxLoaded` are resident; otherwise runners are
+ * evicted one at a time in Ollama's order (`findRunnerToUnload`): the first idle one by keep-alive,
+ * shortest first, then by model path; with none idle, the shortest keep-alive is marked to unload when
+ * its requests finish while the load waits. A runner that does not fit even alone loads alone, partly
+ * on the GPU. Each runner has a FIFO semaphore of `parallel` slots with no limit on waiters, so
+ * `maxQueue` only bounds load waits.
  */
 import { BUSY_MESSAGE } from '../ollama/wire.js';
+import { DEFAULT_RUNNER_OPTIONS, footprintOf, optionsNeedReload, slotsOf, type RunnerOptions } from './sim-memory.js';
 import type { SimModel } from './sim-models.js';
 import { nowNs, rejectOnAbort, sleep } from './sim-time.js';
 
@@ -19,7 +25,6 @@ class LoadAbandoned extends Error {}
 
 /** Go's `time.Duration(math.MaxInt64)`: what a negative keep_alive turns into (about 292 years). */
 const FOREVER_NS = 9_223_372_036_854_775_807n;
-export const DEFAULT_NUM_CTX = 4096;
 
 export interface SchedulerOptions {
   loadMs: number;
@@ -27,21 +32,29 @@ export interface SchedulerOptions {
   parallel: number;
   maxQueue: number;
   keepAliveMs: number;
+  /** GPU memory in bytes; `Infinity` for no limit. */
+  vramBytes: number;
   onLoad?: (model: string) => void;
+  /** A loaded runner left memory; `evicted` when the scheduler pushed it out to make room or to reload it. */
+  onUnload?: (model: string, evicted: boolean) => void;
 }
 
 export interface AcquireRequest {
   model: SimModel;
   /** The request's keep_alive in ms (`Infinity` = forever); omitted leaves the runner's value. */
   keepAliveMs?: number;
-  numCtx?: number;
+  /** The request's runner options (see `runnerOptions`); omitted means the defaults. */
+  options?: RunnerOptions;
   failLoad?: boolean;
   signal: AbortSignal;
 }
 
 interface Runner {
   model: SimModel;
-  numCtx: number;
+  options: RunnerOptions;
+  /** Bytes in memory, and the part of them on the GPU. */
+  size: number;
+  sizeVram: number;
   keepAliveMs: number;
   loading: boolean;
   ready: Promise<void>;
@@ -52,8 +65,9 @@ interface Runner {
   expiresAtNs?: bigint;
   timer?: NodeJS.Timeout;
   evicting: boolean;
+  /** Finished loading, so its unload counts as one. */
+  resident: boolean;
   gone: boolean;
-  lastUsedNs: bigint;
   unloaded: Promise<void>;
   markUnloaded: () => void;
 }
@@ -92,7 +106,9 @@ export async function inSlot<R>(lease: Lease, signal: AbortSignal, trace: { star
 
 export interface RunnerSnapshot {
   model: SimModel;
-  numCtx: number;
+  contextLength: number;
+  size: number;
+  sizeVram: number;
   expiresAtNs: bigint;
   loading: boolean;
 }
@@ -103,6 +119,8 @@ export interface SimScheduler {
   expire(model: SimModel): void;
   /** Resident runners, longest remaining keep-alive first (the `/api/ps` order). */
   snapshot(): RunnerSnapshot[];
+  /** Requests waiting for a load: queued, or being served (waiting for an eviction or the load itself). */
+  pendingLoads(): number;
   close(): void;
 }
 
@@ -110,26 +128,29 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
   const runners = new Map<string, Runner>();
   const pending: Array<{ req: AcquireRequest; resolve: (l: Lease) => void; reject: (e: unknown) => void }> = [];
   let draining = false;
+  let serving = false;
   let closed = false;
 
   const key = (m: SimModel) => m.name.toLowerCase();
   const ttlNs = (ms: number) => (ms === Infinity ? FOREVER_NS : BigInt(Math.round(ms * 1e6)));
-  const needsReload = (r: Runner, req: AcquireRequest) => req.failLoad === true || (req.numCtx ?? DEFAULT_NUM_CTX) !== r.numCtx;
-  const slotsFor = (r: Runner) => (r.model.kind === 'embedding' ? 1 : Math.max(1, options.parallel));
+  const optionsOf = (req: AcquireRequest) => req.options ?? DEFAULT_RUNNER_OPTIONS;
+  const needsReload = (r: Runner, req: AcquireRequest) => req.failLoad === true || optionsNeedReload(r.options, optionsOf(req));
+  const slotsFor = (r: Runner) => slotsOf(r.model, options.parallel);
 
   function unload(r: Runner): void {
+    if (r.gone) return;
     r.gone = true;
     if (r.timer) clearTimeout(r.timer);
     if (runners.get(key(r.model)) === r) runners.delete(key(r.model));
+    if (r.resident) options.onUnload?.(r.model.name, r.evicting);
     r.markUnloaded();
     void drain();
   }
 
   function onIdle(r: Runner): void {
-    const now = nowNs();
-    r.lastUsedNs = now;
     if (r.gone) return;
     if (r.evicting || r.keepAliveMs <= 0) return unload(r);
+    const now = nowNs();
     r.expiresAtNs = now + ttlNs(r.keepAliveMs);
     if (r.keepAliveMs !== Infinity) {
       r.timer = setTimeout(() => r.refCount === 0 && unload(r), Math.min(r.keepAliveMs, 2 ** 31 - 1));
@@ -180,7 +201,6 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
 
   async function attach(r: Runner, req: AcquireRequest): Promise<Lease> {
     r.refCount++;
-    r.lastUsedNs = nowNs();
     if (r.timer) clearTimeout(r.timer);
     r.timer = undefined;
     if (req.keepAliveMs !== undefined) r.keepAliveMs = req.keepAliveMs;
@@ -222,6 +242,7 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
     try {
       for (let item = pending.shift(); item; item = pending.shift()) {
         if (item.req.signal.aborted) continue;
+        serving = true;
         try {
           const l = await serve(item.req);
           // Its client left while it was being served: the caller is gone, so drop the reference here.
@@ -229,6 +250,8 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
           else item.resolve(l);
         } catch (err) {
           item.reject(err);
+        } finally {
+          serving = false;
         }
       }
     } finally {
@@ -236,25 +259,40 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
     }
   }
 
+  /** One pass of `processPending` for a request: attach, load, or evict one runner and look again. */
   async function serve(req: AcquireRequest): Promise<Lease> {
-    const current = runners.get(key(req.model));
-    if (current && !needsReload(current, req)) return attach(current, req);
-    if (current) await evict(current, req.signal);
-    while (runners.size >= Math.max(1, options.maxLoaded)) await evict(pickVictim(), req.signal);
-    return load(req);
+    for (;;) {
+      if (req.signal.aborted) throw req.signal.reason;
+      const current = runners.get(key(req.model));
+      let victim: Runner;
+      if (current) {
+        // Ollama keeps one runner per model: other runner options replace it.
+        if (!needsReload(current, req)) return attach(current, req);
+        victim = current;
+      } else if (runners.size >= Math.max(1, options.maxLoaded)) victim = findRunnerToUnload();
+      // The first runner loads whatever its size (partly on the GPU); later ones only if they fit.
+      else if (runners.size === 0 || gpuNeed(req) <= freeVram()) return load(req);
+      else victim = findRunnerToUnload();
+      await evict(victim, req.signal);
+    }
   }
 
-  function pickVictim(): Runner {
-    const all = [...runners.values()];
-    const idle = all.filter((r) => r.refCount === 0 && !r.loading).sort((a, b) => cmp(a.lastUsedNs, b.lastUsedNs));
-    if (idle[0]) return idle[0];
-    const busy = all.sort((a, b) => a.keepAliveMs - b.keepAliveMs || cmp(a.lastUsedNs, b.lastUsedNs));
-    return busy[0] as Runner;
+  const sizeOf = (req: AcquireRequest) => footprintOf(req.model, optionsOf(req).numCtx, options.parallel);
+  /** num_gpu 0 runs on the CPU and takes no GPU memory. */
+  const gpuNeed = (req: AcquireRequest) => (optionsOf(req).numGpu === 0 ? 0 : sizeOf(req));
+  const freeVram = () => options.vramBytes - [...runners.values()].reduce((sum, r) => sum + r.sizeVram, 0);
+
+  /** `findRunnerToUnload`: by keep-alive (forever last), then model path; the first idle one, else the first. */
+  function findRunnerToUnload(): Runner {
+    const order = [...runners.values()].sort((a, b) => a.keepAliveMs - b.keepAliveMs || (a.model.digest < b.model.digest ? -1 : 1));
+    return order.find((r) => r.refCount === 0 && !r.loading) ?? (order[0] as Runner);
   }
 
   /** Marks the runner to unload as soon as its in-flight requests finish, and waits for that. */
   async function evict(r: Runner, signal: AbortSignal): Promise<void> {
     r.evicting = true;
+    r.keepAliveMs = 0; // Ollama zeroes the victim's session duration
+    if (r.timer) clearTimeout(r.timer);
     if (r.refCount === 0 && !r.loading) unload(r);
     await Promise.race([r.unloaded, rejectOnAbort(signal)]);
   }
@@ -267,10 +305,11 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
     ready.catch(() => {});
     let markUnloaded!: () => void;
     const unloaded = new Promise<void>((resolve) => (markUnloaded = resolve));
+    const size = sizeOf(req);
     const r: Runner = {
-      model: req.model, numCtx: req.numCtx ?? DEFAULT_NUM_CTX, keepAliveMs: req.keepAliveMs ?? options.keepAliveMs,
-      loading: true, ready, settle, refCount: 0, active: 0, waiters: [], evicting: false, gone: false, lastUsedNs: nowNs(),
-      unloaded, markUnloaded,
+      model: req.model, options: optionsOf(req), size, sizeVram: Math.min(gpuNeed(req), Math.max(0, freeVram())),
+      keepAliveMs: req.keepAliveMs ?? options.keepAliveMs, loading: true, ready, settle, refCount: 0, active: 0, waiters: [],
+      evicting: false, resident: false, gone: false, unloaded, markUnloaded,
     };
     runners.set(key(req.model), r);
     const l = lease(r);
@@ -285,6 +324,7 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
       throw err;
     }
     r.loading = false;
+    r.resident = true;
     options.onLoad?.(r.model.name);
     settle();
     return l;
@@ -305,13 +345,16 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
       return [...runners.values()]
         .map((r) => ({
           model: r.model,
-          numCtx: r.numCtx,
+          contextLength: r.options.numCtx,
+          size: r.size,
+          sizeVram: r.sizeVram,
           loading: r.loading,
           // Like Ollama: the expiry set when the runner last went idle, or now + keep-alive before that.
           expiresAtNs: r.expiresAtNs ?? now + ttlNs(r.keepAliveMs),
         }))
         .sort((a, b) => cmp(b.expiresAtNs / 1_000_000_000n, a.expiresAtNs / 1_000_000_000n));
     },
+    pendingLoads: () => pending.length + (serving ? 1 : 0),
     close() {
       closed = true;
       for (const r of runners.values()) if (r.timer) clearTimeout(r.timer);

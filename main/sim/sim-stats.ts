@@ -10,8 +10,17 @@ export interface SimLogEntry {
 }
 
 export interface SimStats {
+  /** Runners that finished loading, reloads for other runner options included. */
   loads: number;
   loadsByModel: Record<string, number>;
+  /** Loaded runners that left memory for any reason: keep-alive expiry, `keep_alive: 0`, or eviction. */
+  unloads: number;
+  unloadsByModel: Record<string, number>;
+  /** The unloads the scheduler forced: to make room (GPU memory, maxLoaded) or to reload with other runner options. */
+  evictions: number;
+  evictionsByModel: Record<string, number>;
+  /** Requests waiting for a model load right now (queued, or waiting for an eviction or the load). */
+  pendingLoads: number;
   /** Inference requests received. */
   requests: number;
   completed: number;
@@ -23,24 +32,40 @@ export interface SimStats {
 
 export interface StatsRecorder {
   recordLoad(model: string): void;
+  recordUnload(model: string, evicted: boolean): void;
   begin(path: string): SimLogEntry;
   end(entry: SimLogEntry, outcome: SimLogEntry['outcome']): void;
   snapshot(): SimStats;
   reset(): void;
 }
 
-export function createStatsRecorder(): StatsRecorder {
+/** `pendingLoads` reads the scheduler's queue when a snapshot is taken. */
+export function createStatsRecorder(pendingLoads: () => number = () => 0): StatsRecorder {
   let stats = fresh();
   const open = new Set<SimLogEntry>();
 
   function fresh(): SimStats {
-    return { loads: 0, loadsByModel: {}, requests: 0, completed: 0, aborted: 0, inFlight: 0, log: [] };
+    return {
+      loads: 0, loadsByModel: {}, unloads: 0, unloadsByModel: {}, evictions: 0, evictionsByModel: {}, pendingLoads: 0,
+      requests: 0, completed: 0, aborted: 0, inFlight: 0, log: [],
+    };
   }
+
+  const count = (byModel: Record<string, number>, model: string) => {
+    byModel[model] = (byModel[model] ?? 0) + 1;
+  };
 
   return {
     recordLoad(model) {
       stats.loads++;
-      stats.loadsByModel[model] = (stats.loadsByModel[model] ?? 0) + 1;
+      count(stats.loadsByModel, model);
+    },
+    recordUnload(model, evicted) {
+      stats.unloads++;
+      count(stats.unloadsByModel, model);
+      if (!evicted) return;
+      stats.evictions++;
+      count(stats.evictionsByModel, model);
     },
     begin(path) {
       const entry: SimLogEntry = { path, model: '', receivedAt: Date.now(), outcome: 'ok' };
@@ -61,7 +86,7 @@ export function createStatsRecorder(): StatsRecorder {
       if (outcome === 'ok') stats.completed++;
       if (outcome === 'aborted') stats.aborted++;
     },
-    snapshot: () => structuredClone(stats),
+    snapshot: () => structuredClone({ ...stats, pendingLoads: pendingLoads() }),
     reset() {
       // Requests still running stay in flight, but their outcome belongs to the old period.
       stats = fresh();

@@ -19,6 +19,7 @@ import { allowedOrigins, applyCors, checkHost, isLoopbackAddress } from './sim-s
 import { createStatsRecorder, type SimStats } from './sim-stats.js';
 
 export type { SimModelSpec } from './sim-models.js';
+export { DEFAULT_RUNNER_OPTIONS, simFootprint, type RunnerOptions } from './sim-memory.js';
 export type { SimLogEntry, SimStats } from './sim-stats.js';
 export { simText, simTokens } from './sim-text.js';
 
@@ -31,11 +32,17 @@ export interface SimulatorOptions {
   tokensPerSecond?: number;
   /** Models resident at once, like OLLAMA_MAX_LOADED_MODELS. @default 1 (so swaps show) */
   maxLoaded?: number;
+  /**
+   * GPU memory in MiB. A runner takes `simFootprint(model, options, parallel)` bytes and loads beside
+   * others only if it fits in what they leave; otherwise idle runners are evicted as Ollama does.
+   * @default Infinity (only `maxLoaded` limits)
+   */
+  vramMb?: number;
   /** Parallel slots per loaded model, like OLLAMA_NUM_PARALLEL. @default 1 */
   parallel?: number;
   /** Pending-load queue size, like OLLAMA_MAX_QUEUE; beyond it 503. @default 512 */
   maxQueue?: number;
-  /** Idle time before a model unloads, like OLLAMA_KEEP_ALIVE. @default 300000 (5 min) */
+  /** Idle time before a model unloads, like OLLAMA_KEEP_ALIVE; negative or `Infinity` = never. @default 300000 (5 min) */
   keepAliveMs?: number;
   /** Content tokens per answer when neither num_predict nor a marker says otherwise. @default 12 */
   defaultTokens?: number;
@@ -55,14 +62,17 @@ export interface Simulator {
 }
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
-  const stats = createStatsRecorder();
+  const stats = createStatsRecorder(() => scheduler.pendingLoads());
+  const keepAliveMs = options.keepAliveMs ?? 300_000;
   const scheduler = createSimScheduler({
     loadMs: options.loadMs ?? 150,
     maxLoaded: options.maxLoaded ?? 1,
     parallel: options.parallel ?? 1,
     maxQueue: options.maxQueue ?? 512,
-    keepAliveMs: options.keepAliveMs ?? 300_000,
+    keepAliveMs: keepAliveMs < 0 ? Infinity : keepAliveMs,
+    vramBytes: (options.vramMb ?? Infinity) * 1024 * 1024,
     onLoad: (model) => stats.recordLoad(model),
+    onUnload: (model, evicted) => stats.recordUnload(model, evicted),
   });
   const env: SimRuntime = {
     catalog: createModelCatalog({ models: options.models ?? DEFAULT_MODELS }),
