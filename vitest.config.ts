@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['main/**/*.test.ts'],
+    include: ['main/**/*.test.ts', 'renderer/src/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 20_000,

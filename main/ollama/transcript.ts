@@ -20,8 +20,11 @@ function figuresOf(o: Obj | undefined): JobFigures {
   const f = pickFigures(o);
   const usage = o.usage as Obj | undefined;
   if (usage && typeof usage === 'object') {
-    if (typeof usage.prompt_tokens === 'number') f.prompt_eval_count = usage.prompt_tokens;
-    if (typeof usage.completion_tokens === 'number') f.eval_count = usage.completion_tokens;
+    // Chat and text completions name them prompt/completion tokens, the Responses API input/output.
+    const input = usage.prompt_tokens ?? usage.input_tokens;
+    const output = usage.completion_tokens ?? usage.output_tokens;
+    if (typeof input === 'number') f.prompt_eval_count = input;
+    if (typeof output === 'number') f.eval_count = output;
   }
   return f;
 }
@@ -75,27 +78,48 @@ export function assembleNdjson(api: InferenceApi, text: string): Transcript {
   return { response: JSON.stringify(answer), error, figures: figuresOf(last) };
 }
 
-/** Summarises an OpenAI-compatible SSE stream: the text, the finish reason and the usage. */
+/**
+ * Summarises an OpenAI-compatible SSE stream: the text (and reasoning), the finish reason and the
+ * usage; for `/v1/responses`, the `response.completed` object. Without `stream_options.include_usage`
+ * Ollama sends no usage, so the answer's tokens are counted as the chunks that carried text (Ollama
+ * streams one chunk per generated token, as the window's live counts assume too).
+ */
 export function assembleSse(text: string): Transcript {
   let content = '';
+  let thinking = '';
+  let chunks = 0;
   let finish: unknown = null;
   let usage: Obj | undefined;
   let completed: Obj | undefined;
+  const add = (piece: unknown, into: 'content' | 'thinking') => {
+    if (typeof piece !== 'string' || piece === '') return;
+    if (into === 'content') content += piece;
+    else thinking += piece;
+    chunks++;
+  };
   for (const line of text.split('\n')) {
     if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
     const ev = parseJson(line.slice(6));
     if (!ev) continue;
     if (ev.type === 'response.completed') completed = ev.response as Obj;
+    // A Responses stream that broke off still has its deltas.
+    else if (ev.type === 'response.output_text.delta') add(ev.delta, 'content');
+    else if (ev.type === 'response.reasoning_summary_text.delta' || ev.type === 'response.reasoning_text.delta') add(ev.delta, 'thinking');
     if (ev.usage) usage = ev.usage as Obj;
     for (const choice of (ev.choices as Obj[] | undefined) ?? []) {
       const delta = choice.delta as Obj | undefined;
-      if (typeof delta?.content === 'string') content += delta.content;
-      if (typeof choice.text === 'string') content += choice.text;
+      add(delta?.content, 'content');
+      add(delta?.reasoning, 'thinking');
+      add(choice.text, 'content');
       if (choice.finish_reason) finish = choice.finish_reason;
     }
   }
   if (completed) return { response: JSON.stringify(completed), error: null, figures: figuresOf({ usage: completed.usage }) };
-  return { response: JSON.stringify({ content, finish_reason: finish, usage: usage ?? null }), error: null, figures: figuresOf({ usage }) };
+  const summary: Obj = { content, finish_reason: finish, usage: usage ?? null };
+  if (thinking) summary.thinking = thinking;
+  const figures = figuresOf({ usage });
+  if (figures.eval_count === undefined && chunks > 0) figures.eval_count = chunks;
+  return { response: JSON.stringify(summary), error: null, figures };
 }
 
 export function assembleTranscript(options: {

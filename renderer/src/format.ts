@@ -41,12 +41,6 @@ export function isoTitle(t: number | string | null | undefined): string | undefi
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** eval_count / eval_duration (ns), or null. */
-export function tokensPerSecond(count: number | null | undefined, durationNsValue: number | null | undefined): number | null {
-  if (!count || !durationNsValue) return null;
-  return (count / durationNsValue) * 1e9;
-}
-
 export function rate(r: number | null): string {
   return r === null ? '—' : `${r.toFixed(r < 10 ? 1 : 0)} tok/s`;
 }

@@ -3,7 +3,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties }
 import type { JobRow } from '../../shared/api.js';
 import { TERMINAL_STATES, type JobSource, type JobState } from '../../shared/types.js';
 import { errorText, listJobs } from './api.js';
-import { clock, count, duration, isoTitle, rate, sourceLabel, tokensPerSecond } from './format.js';
+import { clock, count, duration, isoTitle, sourceLabel } from './format.js';
+import { jobTokens } from './job-figures.js';
+import { SpeedText } from './transcript-parts.js';
 import { useForemanEvent, useLive } from './live-store.js';
 import { href } from './router.js';
 import { VirtualList } from './virtual-list.js';
@@ -53,10 +55,10 @@ function Row({ job, index, style }: { job: JobRow; index: number; style: CSSProp
         {wall === null ? '—' : duration(wall)}
       </span>
       <span role="cell" className="num">
-        {count(job.eval_count)}
+        {count(jobTokens(job))}
       </span>
       <span role="cell" className="num">
-        {rate(tokensPerSecond(job.eval_count, job.eval_duration))}
+        <SpeedText job={job} />
       </span>
     </div>
   );

@@ -5,7 +5,7 @@
 import { useSyncExternalStore } from 'react';
 import type { JobRow } from '../../shared/api.js';
 import { getJob, listJobs } from './api.js';
-import { responseAnswer } from './transcript-parts.js';
+import { responseAnswer } from './job-answer.js';
 
 export interface TokenText {
   content: string;

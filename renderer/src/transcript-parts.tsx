@@ -1,76 +1,9 @@
-/** Reading a job's request and answer, whichever API shape (Ollama or OpenAI) they came in. */
-import type { JobDetail } from '../../shared/api.js';
-import { count, duration, durationNs, rate, tokensPerSecond } from './format.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-/** Message content as text: a string, or OpenAI's array of parts. */
-function contentText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((p) => (isObj(p) ? (str(p.text) ?? (p.type ? `[${String(p.type)}]` : '')) : String(p))).join('\n');
-  return v === undefined || v === null ? '' : JSON.stringify(v);
-}
-
-export interface Message {
-  role: string;
-  content: string;
-  thinking: string;
-  images: number;
-}
-
-export function requestMessages(request: unknown): Message[] | null {
-  if (!isObj(request)) return null;
-  const msg = (role: string, content: string): Message => ({ role, content, thinking: '', images: 0 });
-  if (Array.isArray(request.messages)) {
-    const out = request.messages.filter(isObj).map((m) => ({
-      role: str(m.role) ?? 'user',
-      content: contentText(m.content),
-      thinking: str(m.thinking) ?? '',
-      images: Array.isArray(m.images) ? m.images.length : 0,
-    }));
-    return str(request.system) ? [msg('system', str(request.system)!), ...out] : out;
-  }
-  const prompt = str(request.prompt);
-  if (prompt !== null) {
-    const out = [msg('user', prompt)];
-    if (str(request.system)) out.unshift(msg('system', str(request.system)!));
-    return out;
-  }
-  if (request.input !== undefined) {
-    const inputs = Array.isArray(request.input) ? request.input : [request.input];
-    return inputs.map((i) => msg('input', contentText(i)));
-  }
-  return null;
-}
-
-export interface Answer {
-  content: string;
-  thinking: string;
-  /** For embeddings: a summary instead of text. */
-  note: string | null;
-}
-
-export function responseAnswer(response: unknown): Answer | null {
-  if (!isObj(response)) return typeof response === 'string' ? { content: response, thinking: '', note: null } : null;
-  if (isObj(response.message)) {
-    return { content: contentText(response.message.content), thinking: str(response.message.thinking) ?? '', note: null };
-  }
-  if (typeof response.response === 'string') return { content: response.response, thinking: str(response.thinking) ?? '', note: null };
-  if (Array.isArray(response.choices) && isObj(response.choices[0])) {
-    const c = response.choices[0];
-    const m = isObj(c.message) ? c.message : null;
-    const thinking = m ? (str(m.reasoning) ?? str(m.reasoning_content) ?? '') : '';
-    return { content: m ? contentText(m.content) : (str(c.text) ?? ''), thinking, note: null };
-  }
-  const vectors = Array.isArray(response.embeddings) ? response.embeddings : Array.isArray(response.embedding) ? [response.embedding] : null;
-  if (vectors) {
-    const dims = Array.isArray(vectors[0]) ? vectors[0].length : 0;
-    return { content: '', thinking: '', note: `${vectors.length} embedding${vectors.length === 1 ? '' : 's'} of ${dims} dimensions` };
-  }
-  return null;
-}
+/** The transcript's pieces: a message bubble and the final figures (whose speed History shows too). */
+import type { ReactNode } from 'react';
+import type { JobDetail, JobRow } from '../../shared/api.js';
+import { count, duration, durationNs, rate } from './format.js';
+import type { Message } from './job-answer.js';
+import { jobSpeed } from './job-figures.js';
 
 export function MessageBubble({ m }: { m: Message }) {
   return (
@@ -88,23 +21,35 @@ export function MessageBubble({ m }: { m: Message }) {
   );
 }
 
-function figure(job: JobDetail, key: 'total_duration' | 'load_duration' | 'prompt_eval_count' | 'eval_count' | 'eval_duration'): number | undefined {
+/** Tokens per second, "≈" where measured over the run time; the title says how it was measured. */
+export function SpeedText({ job }: { job: JobRow }) {
+  const speed = jobSpeed(job);
+  if (!speed) return <>—</>;
+  return (
+    <span title={speed.why}>
+      {speed.approx ? '≈ ' : ''}
+      {rate(speed.tokensPerS)}
+    </span>
+  );
+}
+
+function figure(job: JobDetail, key: 'total_duration' | 'load_duration' | 'prompt_eval_count' | 'eval_count'): number | undefined {
   const own = job[key];
   if (typeof own === 'number') return own;
   const r = job.response;
-  return isObj(r) && typeof r[key] === 'number' ? (r[key] as number) : undefined;
+  if (typeof r !== 'object' || r === null) return undefined;
+  const v = (r as Record<string, unknown>)[key];
+  return typeof v === 'number' ? v : undefined;
 }
 
 export function Figures({ job }: { job: JobDetail }) {
-  const evalCount = figure(job, 'eval_count');
-  const tps = tokensPerSecond(evalCount, figure(job, 'eval_duration'));
   const waited = job.started_at === null ? null : job.started_at - job.created_at;
   const wall = job.finished_at === null ? null : job.finished_at - job.created_at;
-  const items: [string, string][] = [
+  const items: [string, ReactNode][] = [
     ['Load time', durationNs(figure(job, 'load_duration'))],
     ['Prompt tokens', count(figure(job, 'prompt_eval_count'))],
-    ['Eval tokens', count(evalCount)],
-    ['Tokens/s', rate(tps)],
+    ['Eval tokens', count(figure(job, 'eval_count'))],
+    ['Tokens/s', <SpeedText job={job} />],
     ['Total time', durationNs(figure(job, 'total_duration'))],
     ['Waited in queue', waited === null ? '—' : duration(waited)],
     ['Wall time', wall === null ? '—' : duration(wall)],

@@ -13,7 +13,8 @@ import { useTokens, type TokenText } from './token-buffers.js';
 import { findJoin, joinText } from './stream-splice.js';
 import { href } from './router.js';
 import { useNow } from './use-now.js';
-import { Figures, MessageBubble, requestMessages, responseAnswer } from './transcript-parts.js';
+import { Figures, MessageBubble } from './transcript-parts.js';
+import { requestMessages, responseAnswer } from './job-answer.js';
 
 /** The fetched partial, and per channel where the live buffer joins it once that is known. */
 interface Splice {
@@ -143,7 +144,11 @@ export function TranscriptView({ id }: { id: string }) {
           {text.content}
           {streaming && <span className="caret" aria-hidden="true" />}
         </p>
-        {!text.content && !streaming && <p className="muted small">{text.note ?? (job.state === 'queued' ? 'Not started yet.' : 'No answer.')}</p>}
+        {!streaming && (text.note || !text.content) && (
+          <p className="muted small" data-testid="transcript-note">
+            {text.note ?? (job.state === 'queued' ? 'Not started yet.' : 'No answer.')}
+          </p>
+        )}
       </div>
       {streaming && <Elapsed since={job.started_at ?? job.created_at} />}
       {done && <Figures job={job} />}
