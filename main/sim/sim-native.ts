@@ -10,7 +10,7 @@ import { isValidModelName, qualifiedModelName, type ModelCatalog } from './sim-m
 import type { ChatChunk, GenerateChunk, Metrics, NativeChunk, ReplyWriter, ToolCall } from './sim-reply.js';
 import { inSlot, SchedulerError, withLease, type Lease, type SimScheduler } from './sim-scheduler.js';
 import { countTokens, hash32, parseMarkers, simTokens, thinkingTokens } from './sim-text.js';
-import { elapsedNs, formatUtc, nowNs, sleep } from './sim-time.js';
+import { elapsedNs, formatUtc, nowNs, rejectOnAbort, sleep } from './sim-time.js';
 
 export interface SimEnv {
   catalog: ModelCatalog;
@@ -49,6 +49,13 @@ export interface InferenceCall {
 }
 
 export const SIMULATED_FAILURE = 'an error was encountered while running the model: simulated failure';
+
+/** Thrown by `[[sim:die-after=N]]`: the server drops the connection without another byte, like a crash. */
+export class SimulatedCrash extends Error {
+  constructor() {
+    super('simulated crash');
+  }
+}
 
 /** Parses and binds a native `/api/chat` or `/api/generate` body; returns the call or a 400 message. */
 export function nativeCall(api: 'chat' | 'generate', body: Buffer): InferenceCall | string {
@@ -191,26 +198,38 @@ async function generate(env: SimEnv, call: InferenceCall, w: ReplyWriter, signal
   const intervalMs = tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0;
   const { steps, doneReason } = plan(env, call, g);
   const slotNs = nowNs();
+  if (g.markers.hang) await rejectOnAbort(signal);
   await sleep(intervalMs, signal); // prompt evaluation
   const promptEvalNs = elapsedNs(slotNs);
   const evalStartNs = nowNs();
   const acc = { content: '', thinking: '', toolCalls: [] as ToolCall[] };
-  const failure = (): Outcome => {
-    if (call.stream) w.streamError(500, SIMULATED_FAILURE);
-    else w.error(500, SIMULATED_FAILURE);
-    return 'error';
-  };
   let contentCount = 0;
+  /** The fault markers, checked before each content token (`final` once all are out): fail, crash or stall. */
+  const fault = async (final: boolean): Promise<Outcome | undefined> => {
+    const trips = (n: number | undefined) => n !== undefined && (final ? n >= contentCount : n === contentCount);
+    if (trips(g.markers.errorAfter)) {
+      if (call.stream) w.streamError(500, SIMULATED_FAILURE);
+      else w.error(500, SIMULATED_FAILURE);
+      return 'error';
+    }
+    if (trips(g.markers.dieAfter)) throw new SimulatedCrash();
+    if (trips(g.markers.hangAfter)) await rejectOnAbort(signal);
+    return undefined;
+  };
   for (const [i, step] of steps.entries()) {
     if (i > 0) await sleep(intervalMs, signal);
-    if (step.content !== undefined && g.markers.errorAfter === contentCount) return failure();
+    if (step.content !== undefined) {
+      const outcome = await fault(false);
+      if (outcome) return outcome;
+      contentCount++;
+    }
     acc.content += step.content ?? '';
     acc.thinking += step.thinking ?? '';
     acc.toolCalls.push(...(step.toolCalls ?? []));
-    if (step.content !== undefined) contentCount++;
     if (call.stream) w.chunk(chunk(call, step.content ?? '', step.thinking, step.toolCalls));
   }
-  if (g.markers.errorAfter !== undefined && g.markers.errorAfter >= contentCount) return failure();
+  const outcome = await fault(true);
+  if (outcome) return outcome;
 
   const prompt = promptTokens(call);
   const metrics = {

@@ -60,20 +60,24 @@ export interface SimMarkers {
   tokens?: number;
   /** `[[sim:error-after=N]]`: fail after N content tokens. */
   errorAfter?: number;
+  /** `[[sim:hang-after=N]]`: stall for good after N content tokens (until the client leaves). */
+  hangAfter?: number;
+  /** `[[sim:die-after=N]]`: drop the connection after N content tokens, like a crash. */
+  dieAfter?: number;
+  /** `[[sim:hang]]`: never answer at all (until the client leaves). */
+  hang: boolean;
   /** `[[sim:fail-load]]`: the model load fails. */
   failLoad: boolean;
 }
 
+const COUNTED = { tokens: 'tokens', errorAfter: 'error-after', hangAfter: 'hang-after', dieAfter: 'die-after' } as const;
+
 export function parseMarkers(text: string): SimMarkers {
-  const num = (name: string) => {
+  const markers: SimMarkers = { hang: text.includes('[[sim:hang]]'), failLoad: text.includes('[[sim:fail-load]]') };
+  for (const [field, name] of Object.entries(COUNTED) as Array<[keyof typeof COUNTED, string]>) {
     const m = new RegExp(`\\[\\[sim:${name}=(\\d+)\\]\\]`).exec(text);
-    return m ? Number(m[1]) : undefined;
-  };
-  const markers: SimMarkers = { failLoad: text.includes('[[sim:fail-load]]') };
-  const tokens = num('tokens');
-  const errorAfter = num('error-after');
-  if (tokens !== undefined) markers.tokens = tokens;
-  if (errorAfter !== undefined) markers.errorAfter = errorAfter;
+    if (m) markers[field] = Number(m[1]);
+  }
   return markers;
 }
 

@@ -53,10 +53,10 @@ async function firstLine(res: Response): Promise<ReadableStreamDefaultReader<Uin
   return reader;
 }
 
-/** Starts a long stream on `model` and waits for its first chunk: the runner stays busy until `end()`. */
+/** Starts a stream on `model` that stalls after its first chunk: the runner stays busy until `end()`. */
 async function holdBusy(url: string, model: string, extra: Record<string, unknown> = {}): Promise<{ end(): Promise<void> }> {
   const stop = new AbortController();
-  const content = '[[sim:tokens=1000]]';
+  const content = '[[sim:hang-after=1]]';
   const reader = await firstLine(await chat(url, model, { ...extra, messages: [{ role: 'user', content }] }, stop.signal));
   return {
     async end() {
@@ -172,7 +172,7 @@ describe('parallel slots and disconnects', () => {
 
 describe('pending-load queue', () => {
   it('answers 503 with the busy text when the pending queue is full', async () => {
-    await withSim({ maxQueue: 0, tokensPerSecond: 100 }, async (sim, url) => {
+    await withSim({ maxQueue: 0 }, async (sim, url) => {
       const resident = await holdBusy(url, 'llama3.2');
       // With one model resident, this load waits for the busy one to finish: the loop is taken.
       const first = chat(url, 'mistral', { stream: false });
@@ -276,7 +276,7 @@ describe('GPU memory', () => {
   });
 
   it('evicts an idle runner before a busy one, whatever their keep_alive', async () => {
-    await withSim({ ...TWO_FIT, tokensPerSecond: 100 }, async (sim, url) => {
+    await withSim(TWO_FIT, async (sim, url) => {
       const busy = await holdBusy(url, 'alpha', { keep_alive: '1m' });
       await ask(url, 'beta', { keep_alive: '1h' });
       await ask(url, 'gamma');
@@ -287,7 +287,7 @@ describe('GPU memory', () => {
   });
 
   it('never evicts a busy runner: it unloads when its request ends, and the new load waits for that', async () => {
-    await withSim({ ...TWO_FIT, vramMb: 1500, tokensPerSecond: 100 }, async (sim, url) => {
+    await withSim({ ...TWO_FIT, vramMb: 1500 }, async (sim, url) => {
       const busy = await holdBusy(url, 'alpha');
       const waiting = chat(url, 'beta', { stream: false });
       await expect.poll(() => sim.stats().pendingLoads, { interval: 5 }).toBe(1);

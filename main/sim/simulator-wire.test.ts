@@ -3,7 +3,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulator, simText, type Simulator } from './simulator.js';
+import { createSimulator, simText, simTokens, type Simulator } from './simulator.js';
 
 interface RawResponse {
   status: number;
@@ -205,6 +205,108 @@ describe('markers', () => {
     expect((JSON.parse(r.body) as { eval_count: number }).eval_count).toBe(3);
     const fail = await post(url, '/api/chat', { model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:fail-load]]' }] });
     expect([fail.status, fail.body]).toEqual([500, '{"error":"llama runner process has terminated: simulated load failure"}']);
+  });
+});
+
+/** A request whose answer the test reads as it comes, and can abandon. */
+function open(base: string, path: string, body: unknown) {
+  const stop = new AbortController();
+  let settled = false;
+  const response = fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), signal: stop.signal });
+  void response.then(() => (settled = true), () => (settled = true));
+  return { response, stop: () => stop.abort(), settled: () => settled };
+}
+
+/** Reads until `count` newline-terminated lines are in, and says whether the next read settles before a round trip to the server does. */
+async function readLinesThenStall(res: Response, count: number): Promise<{ lines: string[]; nextSettled: boolean; next: Promise<unknown> }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  while (text.split('\n').length <= count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString();
+  }
+  let nextSettled = false;
+  const next = reader.read().finally(() => (nextSettled = true));
+  next.catch(() => {});
+  await raw(url, 'GET', '/api/version'); // the server has had its turns: anything it was going to send is here
+  return { lines: text.split('\n').filter((l) => l !== ''), nextSettled, next };
+}
+
+/** Reads a body to its end or its break. */
+async function readToBreak(res: Response): Promise<{ text: string; error?: unknown }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += Buffer.from(r.value).toString();
+    return { text };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+const lastOutcome = () => {
+  const last = sim.stats().log.at(-1);
+  return last?.endedAt === undefined ? 'running' : last.outcome;
+};
+
+describe('fault markers', () => {
+  it('[[sim:hang]] takes the slot and sends nothing, not even headers, until the client leaves', async () => {
+    const req = open(url, '/api/chat', { model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:hang]]' }] });
+    await expect.poll(() => sim.stats().log.at(-1)?.startedAt).toBeDefined();
+    await raw(url, 'GET', '/api/version');
+    expect([req.settled(), lastOutcome()]).toEqual([false, 'running']);
+    req.stop();
+    await expect(req.response).rejects.toThrow();
+    await expect.poll(lastOutcome).toBe('aborted');
+  });
+
+  it('[[sim:hang-after=N]] streams N tokens, then stalls without ending until the client leaves', async () => {
+    const req = open(url, '/api/generate', { model: 'llama3.2', prompt: 'x [[sim:hang-after=2]]' });
+    const res = await req.response;
+    const { lines: got, nextSettled, next } = await readLinesThenStall(res, 2);
+    expect(got.map((l) => JSON.parse(l) as { response: string; done: boolean })).toEqual([
+      expect.objectContaining({ response: simTokens('x [[sim:hang-after=2]]', 5)[0], done: false }),
+      expect.objectContaining({ response: simTokens('x [[sim:hang-after=2]]', 5)[1], done: false }),
+    ]);
+    expect([nextSettled, lastOutcome()]).toEqual([false, 'running']);
+    req.stop();
+    await expect(next).rejects.toThrow();
+    await expect.poll(lastOutcome).toBe('aborted');
+  });
+
+  it('[[sim:die-after=N]] streams N tokens, then drops the connection with no end, on every route', async () => {
+    const native = await readToBreak(await (await fetch(`${url}/api/chat`, {
+      method: 'POST', body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:die-after=2]]' }] }),
+    })));
+    expect([lines(native.text).map((c) => c.done), native.error]).toEqual([[false, false], expect.any(Error)]);
+    expect(lastOutcome()).toBe('error');
+    const sse = await readToBreak(await (await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST', body: JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: '[[sim:die-after=1]]' }] }),
+    })));
+    expect([sse.text.match(/^data: /gm)?.length, sse.text.includes('[DONE]'), sse.error]).toEqual([1, false, expect.any(Error)]);
+    const buffered = fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: '[[sim:die-after=3]]', stream: false }) });
+    await expect(buffered).rejects.toThrow();
+    await expect.poll(lastOutcome).toBe('error');
+  });
+});
+
+describe('lifecycle', () => {
+  it('closes with a request still hanging, and a new simulator can listen on the same port', async () => {
+    const first = createSimulator({ loadMs: 1, tokensPerSecond: 0 });
+    const firstUrl = await first.listen();
+    const hung = open(firstUrl, '/api/chat', { model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:hang]]' }] });
+    await expect.poll(() => first.stats().log.at(-1)?.startedAt).toBeDefined();
+    await first.close();
+    await expect(hung.response).rejects.toThrow();
+    const second = createSimulator({ loadMs: 1, tokensPerSecond: 0 });
+    try {
+      expect(await second.listen(Number(new URL(firstUrl).port))).toBe(firstUrl);
+      const r = await post(firstUrl, '/api/generate', { model: 'llama3.2', prompt: 'x', stream: false });
+      expect([r.status, second.stats().loads, second.stats().requests]).toEqual([200, 1, 1]);
+    } finally {
+      await second.close();
+    }
   });
 });
 

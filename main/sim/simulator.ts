@@ -1,18 +1,29 @@
 /**
  * A fake Ollama for tests, benchmarks and the demo: the wire format of ollama-wire.md on a plain
  * `node:http` server (Fastify would add headers Ollama never sends), with a scheduler that loads,
- * swaps and queues models the way Ollama does, and deterministic answers.
+ * swaps, evicts and queues models the way Ollama does (sim-scheduler.ts, sim-memory.ts), and
+ * deterministic answers.
  *
  * Answers are `simText(seed, n)`: the seed is the prompt (generate) or the last message (chat).
- * Markers in that text steer a request: `[[sim:tokens=N]]` (answer length), `[[sim:error-after=N]]`
- * (fail after N content tokens), `[[sim:fail-load]]` (the model load fails with a 500). A chat
- * with `tools` whose last user message mentions "weather" answers with a call to the first tool.
+ * Markers in that text steer a request (chat, generate and the /v1 routes built on them):
+ * - `[[sim:tokens=N]]`: the answer has N content tokens.
+ * - `[[sim:error-after=N]]`: after N content tokens, fail the way Ollama does (an error line in a
+ *   stream, a 500 otherwise).
+ * - `[[sim:fail-load]]`: the model load fails with a 500 (and is tried again, whatever is loaded).
+ * - `[[sim:hang]]`: the model loads and the request takes its slot, then nothing is ever sent, not
+ *   even headers, until the client disconnects.
+ * - `[[sim:hang-after=N]]`: stream N content tokens, then stall for good without ending (a request
+ *   without streaming gets nothing at all), until the client disconnects.
+ * - `[[sim:die-after=N]]`: stream N content tokens, then close the connection with no final chunk,
+ *   no error line and no end of the chunked body, as if the server crashed.
+ * A chat with `tools` whose last user message mentions "weather" answers with a call to the first tool.
  * `GET /__sim/stats` and `POST /__sim/reset` expose the stats to other processes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { prepareResponse, sendBody, sendStatus, type Headers } from './sim-http.js';
 import { createModelCatalog, DEFAULT_MODELS, type SimModelSpec } from './sim-models.js';
+import { SimulatedCrash } from './sim-native.js';
 import { matchRoute, sendRedirect, sendStatsJson, type RouteCtx, type SimRuntime } from './sim-routes.js';
 import { createSimScheduler } from './sim-scheduler.js';
 import { allowedOrigins, applyCors, checkHost, isLoopbackAddress } from './sim-security.js';
@@ -131,7 +142,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendBody(res, 500, 'application/json; charset=utf-8', JSON.stringify({ error: String(err) }));
+      // A simulated crash closes the connection once what was written has gone out, and says nothing more.
+      if (err instanceof SimulatedCrash) res.socket?.destroySoon();
+      else if (!res.headersSent) sendBody(res, 500, 'application/json; charset=utf-8', JSON.stringify({ error: String(err) }));
       else res.destroy();
     });
   });
