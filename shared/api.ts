@@ -146,6 +146,8 @@ export type ForemanEvent =
   | { type: 'delivery'; delivery: DeliveryRow }
   | { type: 'queue'; paused: boolean }
   | { type: 'upstream'; up: boolean }
+  /** What Ollama holds changed (an `/api/ps` answer): normalised model names. */
+  | { type: 'resident'; models: string[] }
   /** The supervised `ollama serve` changed state; `pid` while it runs, `message` says why. */
   | { type: 'ollama'; status: OllamaStatus; pid?: number; message?: string }
   /** The client missed events (restart, or too far behind): refetch the snapshot. */

@@ -13,6 +13,10 @@ export interface ForemanConfig {
   upstream: UpstreamAddress;
   dataDir: string;
   concurrency: number;
+  /** The GPU memory Ollama may fill, in bytes; null learns bounds from what Ollama holds. */
+  gpuMemory: number | null;
+  /** Runners resident at once (Ollama's `OLLAMA_MAX_LOADED_MODELS`). */
+  maxLoaded: number;
   maxWaitMs: number;
   maxQueue: number;
   webhookSecret: string | null;
@@ -35,8 +39,10 @@ export const OPTIONS = {
   listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens (HOST:PORT; port 0 picks a free one)', default: '127.0.0.1:11435' },
   upstream: { type: 'string', env: 'FOREMAN_UPSTREAM', help: 'the Ollama server', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
   'data-dir': { type: 'string', env: 'FOREMAN_DATA_DIR', help: 'SQLite database and secrets', default: "the OS's app-data folder for foreman" },
-  concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight to Ollama at once (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
-  'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a job waiting this long gets its model served next', default: '30000' },
+  concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight per loaded model (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
+  'gpu-memory': { type: 'string', env: 'FOREMAN_GPU_MEMORY', help: 'GPU memory Ollama may fill (SIZE, e.g. 24GB or 12GiB); models that fit together run side by side', default: 'learned from what Ollama holds' },
+  'max-loaded': { type: 'string', env: 'FOREMAN_MAX_LOADED', help: "models resident at once (match Ollama's OLLAMA_MAX_LOADED_MODELS)", default: '3' },
+  'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a model not served for this long goes next', default: '30000' },
   'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
   'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
   'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts (ms/s/m/h)', default: '5s,5m,30m,2h,5h,10h,10h' },
@@ -63,6 +69,16 @@ export function parseDuration(text: string): number {
   if (!m) throw new ConfigError(`"${text}" is not a duration (use ms, s, m or h, e.g. 5s)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** `24GB`, `12GiB`, `512MB`, or plain bytes. */
+export function parseSize(name: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
+  const bytes = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? NaN) : NaN;
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new ConfigError(`--${name} wants a size such as 24GB or 12GiB, got "${text}"`);
+  return Math.round(bytes);
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -113,6 +129,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     upstream: parseOllamaHost(get('upstream') ?? env.OLLAMA_HOST ?? 'http://127.0.0.1:11434'),
     dataDir: path.resolve(get('data-dir') ?? defaultDataDir(env)),
     concurrency: int('concurrency', get('concurrency') ?? '1', 1),
+    gpuMemory: get('gpu-memory') === undefined ? null : parseSize('gpu-memory', get('gpu-memory') as string),
+    maxLoaded: int('max-loaded', get('max-loaded') ?? '3', 1),
     maxWaitMs: int('max-wait-ms', get('max-wait-ms') ?? '30000', 0),
     maxQueue: int('max-queue', get('max-queue') ?? '512', 1),
     webhookSecret: secret,

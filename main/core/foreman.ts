@@ -53,18 +53,21 @@ export async function startForeman(
   const hub = createEventHub();
   // Declared below; the board only calls back once jobs finish.
   const board = createJobBoard({ hub, onFinished: (row) => finished(row) });
-  const residency = createResidencyMonitor({ ollama, hub });
   const scheduler = createScheduler({
     concurrency: config.concurrency,
+    gpuMemory: config.gpuMemory,
+    maxLoaded: config.maxLoaded,
     maxWaitMs: config.maxWaitMs,
     maxQueue: config.maxQueue,
     clock,
-    residentModels: () => ollama.residentModels(AbortSignal.timeout(500)),
     onDispatch(e) {
       metrics.onDispatch(e);
       if (e.switched) hub.publish({ type: 'model', model: e.lane, change: 'switch' });
     },
+    // What Ollama holds after a load (footprint, what it kept beside it) is asked for at once.
+    onLoadReleased: () => void residency.refresh(),
   });
+  const residency = createResidencyMonitor({ ollama, hub, scheduler });
   // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
   const metrics = createMetrics({ scheduler });
   const m = metrics;

@@ -1,30 +1,59 @@
 /**
- * What Ollama holds in memory, asked via `/api/ps` every few seconds, and whether Ollama answers at
- * all. The window's resident badges and the upstream status come from here.
+ * What Ollama holds in memory, asked via `/api/ps` every few seconds and right after every load, and
+ * whether Ollama answers at all. Each answer goes to the scheduler as an event (footprints, what fits
+ * together, what is gone); the window's resident badges and the upstream status come from here too.
+ * Nothing waits on an answer.
  */
-import type { OllamaClient } from '../ollama/client.js';
+import type { OllamaClient, PsModel } from '../ollama/client.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import type { EventHub } from './event-hub.js';
 
-export function createResidencyMonitor(options: { ollama: OllamaClient; hub: EventHub; intervalMs?: number }) {
-  const { ollama, hub } = options;
-  let resident: string[] = [];
+export interface ResidencyOptions {
+  ollama: OllamaClient;
+  hub: EventHub;
+  scheduler: Scheduler;
+  /** @default 3000 */
+  intervalMs?: number;
+}
+
+export function createResidencyMonitor(options: ResidencyOptions) {
+  const { ollama, hub, scheduler } = options;
+  let models: PsModel[] = [];
   let up = true;
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
+  let again = false;
+
+  function publishResident(next: PsModel[]): void {
+    const before = models.map((m) => m.model).join('\n');
+    models = next;
+    if (models.map((m) => m.model).join('\n') !== before) hub.publish({ type: 'resident', models: models.map((m) => m.model) });
+  }
 
   function refresh(): Promise<void> {
-    inFlight ??= ollama
-      .residentModels(AbortSignal.timeout(1500))
-      .then((names) => {
-        resident = names;
+    if (inFlight) {
+      // A load finished while the last question was out: its answer cannot show it, ask once more.
+      again = true;
+      return inFlight;
+    }
+    const epoch = scheduler.loadEpoch;
+    inFlight = ollama
+      .ps(AbortSignal.timeout(1500))
+      .then((answer) => {
         if (!up) hub.publish({ type: 'upstream', up: (up = true) });
+        publishResident(answer);
+        if (!scheduler.observePs(answer.map((m) => ({ model: m.model, bytes: m.size })), epoch)) again = true;
       })
       .catch(() => {
-        resident = [];
+        publishResident([]);
         if (up) hub.publish({ type: 'upstream', up: (up = false) });
       })
       .finally(() => {
         inFlight = null;
+        if (again) {
+          again = false;
+          void refresh();
+        }
       });
     return inFlight;
   }
@@ -39,8 +68,13 @@ export function createResidencyMonitor(options: { ollama: OllamaClient; hub: Eve
       if (timer) clearInterval(timer);
     },
     refresh,
+    /** Normalised names of the models Ollama held at the last look. */
     get resident(): readonly string[] {
-      return resident;
+      return models.map((m) => m.model);
+    },
+    /** The last `/api/ps` answer. */
+    get models(): readonly PsModel[] {
+      return models;
     },
     get up(): boolean {
       return up;

@@ -4,14 +4,14 @@
  * Failures are data: a job that fails ends `failed` with Ollama's message; nothing throws out.
  */
 import { createHash } from 'node:crypto';
-import type { Dispatcher } from 'undici';
 import type { Store, JobRecord } from '../store/store.js';
 import type { AsyncJobStore, NewAsyncJob, SubmitResult } from '../store/async-jobs.js';
 import type { Clock, Scheduler, Slot } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
 import type { JobApi } from '../../shared/types.js';
-import { assembleTranscript } from '../ollama/transcript.js';
-import { normalizeModel } from '../ollama/model-name.js';
+import { runnerOf } from '../scheduler/runner-key.js';
+import { chooseKeepAlive } from '../scheduler/keep-alive-hold.js';
+import { answeredOutcome, callUpstream } from '../core/upstream-call.js';
 import { newJobId } from '../core/ids.js';
 import { toJobRow } from '../core/job-row.js';
 import type { JobBoard } from '../core/job-board.js';
@@ -98,10 +98,19 @@ export function createJobRunner(options: JobRunnerOptions) {
     });
   }
 
-  /** The upstream body: the caller's request, streamed internally (live tokens) for chat and generate. */
-  function upstreamBody(job: JobRecord): Buffer {
+  /**
+   * The upstream body: the caller's request, streamed internally (live tokens) for chat and generate,
+   * with the keep_alive that holds the runner while its lane has more work.
+   */
+  function upstreamBody(job: JobRecord, slot: Slot): Buffer {
     const request = JSON.parse(job.request) as Record<string, unknown>;
     if (job.api !== 'embed') request.stream = true;
+    const keep = chooseKeepAlive(request.keep_alive, slot.holdRunner);
+    slot.keepAlive(keep.ms);
+    if (keep.sent) {
+      request.keep_alive = keep.sent;
+      store.noteKeepAliveSent(job.id, keep.sent);
+    }
     return Buffer.from(JSON.stringify(request));
   }
 
@@ -113,43 +122,20 @@ export function createJobRunner(options: JobRunnerOptions) {
       show(id);
       working.set(id, controller);
       const job = store.getJob(id) as JobRecord;
-      let upstream: Dispatcher.ResponseData;
-      try {
-        upstream = await ollama.request({
-          method: 'POST',
-          path: job.route,
-          headers: { 'content-type': 'application/json', 'user-agent': 'foreman-jobs' },
-          body: upstreamBody(job),
-          signal: controller.signal,
-        });
-      } catch (err) {
-        if (controller.signal.aborted) return;
-        const detail = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-        jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: 502, error: `could not reach Ollama at ${ollama.upstream.origin}: ${detail}` });
-        return;
-      }
-      try {
-        for await (const chunk of upstream.body as AsyncIterable<Buffer>) board.chunk(id, chunk);
-      } catch (err) {
-        if (controller.signal.aborted) return;
-        jobs.finish(id, { state: 'failed', finishedAt: clock.now(), statusCode: upstream.statusCode, error: `Ollama's answer broke off: ${(err as Error).message}` });
-        return;
-      }
-      const t = assembleTranscript({
-        api: job.api,
-        flavor: 'native',
-        status: upstream.statusCode,
-        contentType: String(upstream.headers['content-type'] ?? ''),
-        body: board.bytes(id),
+      const outcome = await callUpstream({
+        ollama,
+        path: job.route,
+        headers: { 'content-type': 'application/json', 'user-agent': 'foreman-jobs' },
+        body: upstreamBody(job, slot),
+        signal: controller.signal,
+        onChunk: (chunk) => board.chunk(id, chunk),
       });
-      jobs.finish(id, {
-        state: t.error ? 'failed' : 'succeeded',
-        finishedAt: clock.now(),
-        statusCode: upstream.statusCode,
-        error: t.error,
-        response: t.error ? null : t.response,
-        ...t.figures,
-      });
+      const finishedAt = clock.now();
+      // Stopped: canceled (already recorded) or abandoned at shutdown (re-queued at the next start).
+      if (outcome.kind === 'stopped') return;
+      if (outcome.kind === 'unreachable') jobs.finish(id, { state: 'failed', finishedAt, statusCode: 502, error: outcome.message });
+      else if (outcome.kind === 'broke') jobs.finish(id, { state: 'failed', finishedAt, statusCode: outcome.upstream.statusCode, error: outcome.message });
+      else jobs.finish(id, answeredOutcome(outcome.upstream, job.api, 'native', board.bytes(id), finishedAt));
     } finally {
       working.delete(id);
       slot.release();
@@ -184,7 +170,7 @@ export function createJobRunner(options: JobRunnerOptions) {
         route: JOB_ROUTES[input.api],
         api: input.api,
         model: input.request.model,
-        lane: normalizeModel(input.request.model),
+        lane: runnerOf(input.request.model, input.request.options).key,
         client: input.client,
         priority: input.priority,
         createdAt: now,

@@ -31,6 +31,24 @@ const HOP_BY_HOP = new Set([
 
 export type OllamaClient = ReturnType<typeof createOllamaClient>;
 
+interface RawPsModel {
+  name?: string;
+  model?: string;
+  size?: number;
+  size_vram?: number;
+  context_length?: number;
+  expires_at?: string;
+}
+
+/** One runner in `/api/ps`: bytes in memory (`size`) and on the GPU (`size_vram`). */
+export interface PsModel {
+  model: string;
+  size: number;
+  size_vram: number;
+  context_length: number | null;
+  expires_at: string | null;
+}
+
 export function createOllamaClient(options: OllamaClientOptions) {
   const { upstream } = options;
   const dispatcher =
@@ -75,8 +93,8 @@ export function createOllamaClient(options: OllamaClientOptions) {
       });
     },
 
-    /** Normalised names of the models Ollama holds in memory now (`/api/ps`). */
-    async residentModels(signal?: AbortSignal): Promise<string[]> {
+    /** The runners Ollama holds in memory now (`/api/ps`), with normalised model names. */
+    async ps(signal?: AbortSignal): Promise<PsModel[]> {
       const res = await control.request({
         origin: upstream.origin,
         method: 'GET',
@@ -88,8 +106,15 @@ export function createOllamaClient(options: OllamaClientOptions) {
         await res.body.dump();
         throw new Error(`/api/ps answered ${res.statusCode}`);
       }
-      const data = (await res.body.json()) as { models?: { name?: string; model?: string }[] | null };
-      return (data.models ?? []).map((m) => normalizeModel(m.model ?? m.name ?? '')).filter(Boolean);
+      const data = (await res.body.json()) as { models?: RawPsModel[] | null };
+      const out: PsModel[] = [];
+      for (const m of data.models ?? []) {
+        const model = normalizeModel(m.model ?? m.name ?? '');
+        if (!model) continue;
+        const size = typeof m.size === 'number' ? m.size : 0;
+        out.push({ model, size, size_vram: typeof m.size_vram === 'number' ? m.size_vram : size, context_length: m.context_length ?? null, expires_at: m.expires_at ?? null });
+      }
+      return out;
     },
 
     /** True if something answers `GET /` at the upstream. */

@@ -1,7 +1,8 @@
 /**
- * The queue's data: one lane of waiting jobs per model. Pure and synchronous; time comes in as numbers.
- * Within a lane: interactive before background, then higher priority, then first come first served.
+ * The queue's data: one lane of waiting jobs per runner (a model with its runner options). Pure and
+ * synchronous; time comes in as numbers. Within a lane the order is `runsBefore` (shared/queue-order.ts).
  */
+import { modelOfLane } from './runner-key.js';
 
 /** 0 = interactive (a passthrough client is waiting on the socket), 1 = background (`/jobs`). */
 export type JobClass = 0 | 1;
@@ -28,7 +29,12 @@ export class Lane {
   /** Arrival order (a Map keeps insertion order), so the oldest waiter is the first key. */
   private readonly arrivals = new Map<string, Waiting>();
 
-  constructor(readonly name: string) {}
+  /** The model part of the lane's name. */
+  readonly model: string;
+
+  constructor(readonly name: string) {
+    this.model = modelOfLane(name);
+  }
 
   get size(): number {
     return this.order.length;
@@ -78,68 +84,4 @@ export class Lane {
   jobs(): readonly Waiting[] {
     return this.order;
   }
-}
-
-/** Arrival order across lanes: earlier time, then earlier sequence number. */
-function waitedLonger(a: Lane, b: Lane): boolean {
-  const x = a.oldestJob() as Waiting;
-  const y = b.oldestJob() as Waiting;
-  return x.enqueuedAt < y.enqueuedAt || (x.enqueuedAt === y.enqueuedAt && x.seq < y.seq);
-}
-
-export interface PickInput {
-  now: number;
-  lanes: ReadonlyMap<string, Lane>;
-  /** The lane running now or served last. */
-  current: string | null;
-  running: number;
-  concurrency: number;
-  maxWaitMs: number;
-  /** Lanes whose model Ollama holds in memory (from `/api/ps`). */
-  resident: ReadonlySet<string>;
-}
-
-/**
- * Drain-by-model: which lane to start a job from now, or null to wait.
- * - In-flight work is never interrupted, and everything in flight is for one model.
- * - The current lane is served until empty, unless a job elsewhere waited past `maxWaitMs`:
- *   then no more of the current model starts, and the starving lane goes next.
- * - A switch prefers models Ollama already holds, then the lane whose oldest job waited longest.
- */
-export function pickLane(input: PickInput): string | null {
-  const { now, lanes, current, running, concurrency, maxWaitMs, resident } = input;
-  if (running >= concurrency) return null;
-
-  let starving: Lane | null = null;
-  for (const lane of lanes.values()) {
-    if (lane.size === 0 || now - lane.oldest() < maxWaitMs) continue;
-    if (!starving || waitedLonger(lane, starving)) starving = lane;
-  }
-  const currentLane = current === null ? undefined : lanes.get(current);
-
-  if (running > 0) {
-    if (starving && starving.name !== current) return null;
-    return currentLane && currentLane.size > 0 ? currentLane.name : null;
-  }
-  if (starving) return starving.name;
-  if (currentLane && currentLane.size > 0) return currentLane.name;
-
-  let best: Lane | null = null;
-  let bestResident = false;
-  for (const lane of lanes.values()) {
-    if (lane.size === 0) continue;
-    const isResident = resident.has(lane.name);
-    if (!best || (isResident && !bestResident) || (isResident === bestResident && waitedLonger(lane, best))) {
-      best = lane;
-      bestResident = isResident;
-    }
-  }
-  return best ? best.name : null;
-}
-
-/** How many non-empty lanes a switch would choose among (a `/api/ps` refresh only helps if > 1). */
-export function switchCandidates(lanes: ReadonlyMap<string, Lane>): number {
-  let n = 0;
-  for (const lane of lanes.values()) if (lane.size > 0) n++;
-  return n;
 }

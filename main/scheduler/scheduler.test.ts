@@ -23,7 +23,8 @@ function harness(opts: Parameters<typeof createScheduler>[0] = {}) {
     slots.get(id)!.release();
     slots.delete(id);
   };
-  return { s, clock, started, add, release };
+  const slot = (id: string) => slots.get(id)!;
+  return { s, clock, started, add, release, slot };
 }
 
 describe('scheduler', () => {
@@ -86,21 +87,76 @@ describe('scheduler', () => {
     expect(h.s.waitingInteractive).toBe(2);
   });
 
-  it('asks Ollama what it holds before a switch with a real choice, and prefers that model', async () => {
-    let asked = 0;
-    const h = harness({
-      residentModels: async () => {
-        asked++;
-        return ['C'];
-      },
-    });
+  it('takes what Ollama holds from /api/ps answers, ignoring one asked before the latest load', async () => {
+    const h = harness();
     h.add('a1', 'A');
+    const epoch = h.s.loadEpoch;
+    expect(h.s.observePs([{ model: 'A', bytes: 100 }], epoch - 1)).toBe(false);
     h.add('b1', 'B');
     h.add('c1', 'C');
+    expect(h.s.observePs([{ model: 'A', bytes: 100 }, { model: 'C', bytes: 200 }], epoch)).toBe(true);
     await h.release('a1');
-    await new Promise((r) => setImmediate(r));
-    expect(asked).toBe(1);
     expect(h.started).toEqual(['a1', 'c1']);
+    expect(h.s.snapshot().runners.map((r) => [r.key, r.bytes])).toEqual([['A', 100], ['C', 200]]);
+  });
+
+  it('runs runners side by side once /api/ps showed them resident together', async () => {
+    const h = harness();
+    h.add('a1', 'A');
+    h.add('b1', 'B');
+    expect(h.started).toEqual(['a1']);
+    await h.release('a1');
+    expect(h.started).toEqual(['a1', 'b1']);
+    // Ollama kept A beside B: from now on they fit together.
+    expect(h.s.observePs([{ model: 'A', bytes: 3e9 }, { model: 'B', bytes: 2e9 }], h.s.loadEpoch)).toBe(true);
+    h.add('a2', 'A');
+    h.add('b2', 'B');
+    expect(h.started).toEqual(['a1', 'b1', 'a2']);
+    expect(h.s.snapshot().memory).toMatchObject({ budget: 5e9, source: 'learned' });
+  });
+
+  it('serves a lone job behind a backlog within the bound, and saturated lanes take turns of at least the bound', async () => {
+    const h = harness({ maxWaitMs: 300 });
+    for (let i = 0; i < 30; i++) h.add(`a${i}`, 'A');
+    h.add('b0', 'B');
+    let served = 0;
+    while (!h.started.includes('b0')) {
+      h.clock.advance(50);
+      await h.release(h.started.at(-1)!);
+      served++;
+    }
+    // 300 ms of A (6 jobs of 50 ms), then B at the next boundary.
+    expect(served).toBe(6);
+    for (let i = 0; i < 30; i++) h.add(`b${i + 1}`, 'B');
+    const switches: number[] = [];
+    let last = 'B';
+    for (let i = 0; i < 40; i++) {
+      h.clock.advance(50);
+      await h.release(h.started.at(-1)!);
+      const lane = h.started.at(-1)!.startsWith('a') ? 'A' : 'B';
+      if (lane !== last) switches.push(h.clock.now());
+      last = lane;
+    }
+    expect(switches.length).toBeGreaterThan(1);
+    for (let i = 1; i < switches.length; i++) expect(switches[i]! - switches[i - 1]!).toBeGreaterThanOrEqual(300);
+  });
+
+  it('tells a started job whether its lane has more work, so its keep_alive can hold the runner', async () => {
+    const h = harness();
+    h.s.pause();
+    const first = h.add('a1', 'A');
+    h.add('a2', 'A');
+    h.s.resume();
+    expect((await first.slot)!.holdRunner).toBe(true);
+    await h.release('a1');
+    expect(h.slot('a2').holdRunner).toBe(false);
+  });
+
+  it('forgets a runner a keep_alive of 0 unloads once its last request ends', async () => {
+    const h = harness();
+    (await h.add('a1', 'A').slot)!.keepAlive(0);
+    await h.release('a1');
+    expect(h.s.snapshot().runners).toEqual([]);
   });
 
   it('holds work while paused and resumes in order', async () => {
@@ -150,6 +206,7 @@ describe('scheduler properties', () => {
         const slots = new Map<string, Slot>();
         let current: string | null = null;
         let seq = 0;
+        const lastServed = new Map<string, number>();
         const s = createScheduler({
           clock,
           concurrency,
@@ -162,10 +219,18 @@ describe('scheduler properties', () => {
             expect(running.size).toBeLessThan(concurrency);
             for (const r of running.values()) expect(r.lane).toBe(e.lane);
             const others = [...waiting.entries()].filter(([id]) => id !== e.id);
-            // 2. If anything starves, the lane holding the oldest waiting job goes next.
+            // 2. If a lane not being served went unserved for the bound, the one that waited longest goes next.
+            let starving: { lane: string; wait: number; seq: number } | null = null;
+            for (const o of waiting.values()) {
+              if ([...running.values()].some((r) => r.lane === o.lane)) continue;
+              const oldestAt = Math.min(...[...waiting.values()].filter((x) => x.lane === o.lane).map((x) => x.at));
+              const wait = now - Math.max(oldestAt, lastServed.get(o.lane) ?? -Infinity);
+              if (wait < maxWaitMs) continue;
+              if (!starving || wait > starving.wait || (wait === starving.wait && o.seq < starving.seq)) starving = { lane: o.lane, wait, seq: o.seq };
+            }
+            if (starving) expect(e.lane).toBe(starving.lane);
             const all = [...waiting.values()];
             const oldest = all.reduce((a, b) => (b.at < a.at || (b.at === a.at && b.seq < a.seq) ? b : a));
-            if (now - oldest.at >= maxWaitMs) expect(e.lane).toBe(oldest.lane);
             // 3. Drain: no switch while the served lane still has work and nothing starves.
             if (current !== null && e.lane !== current && now - oldest.at < maxWaitMs) {
               expect(others.some(([, o]) => o.lane === current)).toBe(false);
@@ -178,6 +243,7 @@ describe('scheduler properties', () => {
             }
             waiting.delete(e.id);
             running.set(e.id, { lane: e.lane });
+            lastServed.set(e.lane, now);
             current = e.lane;
           },
         });
@@ -202,6 +268,7 @@ describe('scheduler properties', () => {
             const ids = [...running.keys()];
             if (!ids.length) continue;
             const id = ids[op.pick % ids.length]!;
+            lastServed.set(running.get(id)!.lane, clock.now());
             running.delete(id);
             slots.get(id)!.release();
             await Promise.resolve();
@@ -222,3 +289,100 @@ describe('scheduler properties', () => {
   });
 });
 
+
+describe('scheduler properties with a GPU budget', () => {
+  const models = ['m0', 'm1', 'm2', 'm3', 'm4 · num_ctx 8192', 'm0 · num_ctx 8192'];
+  const arb = fc.record({
+    budget: fc.integer({ min: 4, max: 20 }),
+    sizes: fc.array(fc.integer({ min: 1, max: 10 }), { minLength: models.length, maxLength: models.length }),
+    maxLoaded: fc.integer({ min: 1, max: 4 }),
+    concurrency: fc.integer({ min: 1, max: 3 }),
+    ops: fc.array(
+      fc.oneof(
+        fc.record({ kind: fc.constant('add' as const), lane: fc.integer({ min: 0, max: models.length - 1 }) }),
+        fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
+        fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 300 }) }),
+      ),
+      { maxLength: 100 },
+    ),
+  });
+
+  it('never runs runners that do not fit, never evicts one with work in flight, and runs every job', async () => {
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ budget, sizes, maxLoaded, concurrency, ops }) => {
+        const clock = fakeClock();
+        const size = new Map(models.map((m, i) => [m, sizes[i]!]));
+        const running = new Map<string, string>();
+        const slots = new Map<string, Slot>();
+        const s = createScheduler({
+          clock, concurrency, gpuMemory: budget, maxLoaded, maxWaitMs: 500,
+          onDispatch(e) {
+            const busy = new Set(running.values());
+            for (const v of e.evicts) expect(busy.has(v)).toBe(false);
+            running.set(e.id, e.lane);
+            const inFlight = new Set(running.values());
+            if (inFlight.size > 1) {
+              expect(inFlight.size).toBeLessThanOrEqual(maxLoaded);
+              expect([...inFlight].reduce((sum, k) => sum + size.get(k)!, 0)).toBeLessThanOrEqual(budget);
+              // Ollama keeps one runner per model.
+              expect(new Set([...inFlight].map((k) => k.split(' · ')[0])).size).toBe(inFlight.size);
+            }
+          },
+        });
+        // Each runner seen alone once: foreman knows every footprint.
+        for (const m of models) s.observePs([{ model: m, bytes: size.get(m)! }], s.loadEpoch);
+        s.observePs([], s.loadEpoch);
+        let n = 0;
+        for (const op of ops) {
+          if (op.kind === 'add') {
+            const id = `j${n++}`;
+            void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => { if (slot) slots.set(id, slot); });
+          } else if (op.kind === 'tick') clock.advance(op.ms);
+          else {
+            const ids = [...running.keys()];
+            if (!ids.length) continue;
+            const id = ids[op.pick % ids.length]!;
+            await Promise.resolve();
+            running.delete(id);
+            slots.get(id)!.release();
+          }
+          await Promise.resolve();
+        }
+        for (let guard = 0; (running.size || s.waiting) && guard < 1000; guard++) {
+          const id = running.keys().next().value as string;
+          await Promise.resolve();
+          running.delete(id);
+          slots.get(id)!.release();
+          clock.advance(10);
+        }
+        expect(s.waiting).toBe(0);
+        expect(s.running).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('loads each runner at most once when all work is there from the start (no ping-pong)', async () => {
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ budget, sizes, maxLoaded, concurrency, ops }) => {
+        const clock = fakeClock();
+        const loads: string[] = [];
+        const slots: Slot[] = [];
+        const s = createScheduler({ clock, concurrency, gpuMemory: budget, maxLoaded, maxWaitMs: Infinity, onDispatch: (e) => e.switched && loads.push(e.lane) });
+        for (const [i, m] of models.entries()) s.observePs([{ model: m, bytes: sizes[i]! }], s.loadEpoch);
+        s.observePs([], s.loadEpoch);
+        s.pause();
+        let n = 0;
+        for (const op of ops) if (op.kind === 'add') void s.enqueue({ id: `j${n++}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
+        s.resume();
+        for (let guard = 0; guard < 1000 && (slots.length || s.waiting); guard++) {
+          await Promise.resolve();
+          slots.shift()?.release();
+        }
+        expect(s.waiting).toBe(0);
+        expect(loads.length).toBe(new Set(loads).size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

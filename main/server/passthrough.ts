@@ -12,14 +12,16 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Clock } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
 import { decodeGoJson } from '../ollama/go-json.js';
-import { isCloudModel, normalizeModel } from '../ollama/model-name.js';
+import { isCloudModel } from '../ollama/model-name.js';
 import { BUSY_MESSAGE, INFERENCE_ROUTES, type InferenceRoute } from '../ollama/wire.js';
-import { assembleTranscript } from '../ollama/transcript.js';
 import { newJobId } from '../core/ids.js';
 import type { JobBoard } from '../core/job-board.js';
 import { pickFigures } from '../../shared/types.js';
+import { runnerOf } from '../scheduler/runner-key.js';
+import { chooseKeepAlive, withKeepAlive } from '../scheduler/keep-alive-hold.js';
+import { answeredOutcome, callUpstream, unreachableMessage } from '../core/upstream-call.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
-import { pipeBody, writeUpstreamHead } from './pipe.js';
+import { pipeBody, writeUpstreamHead } from '../core/pipe.js';
 
 export interface PassthroughDeps {
   store: Store;
@@ -46,12 +48,6 @@ function stopForAdmin(res: ServerResponse, route: InferenceRoute, upstream: Disp
 
 const EMPTY = Buffer.alloc(0);
 
-function upstreamFailure(ollama: OllamaClient, err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const detail = e.cause?.message ?? e.message ?? String(err);
-  return `could not reach Ollama at ${ollama.upstream.origin}: ${detail}`;
-}
-
 /** Streams any request to the upstream and its answer back, untouched. No job, no queue. */
 async function forward(ollama: OllamaClient, request: FastifyRequest, reply: FastifyReply, body: Buffer | Readable | undefined) {
   reply.hijack();
@@ -63,7 +59,7 @@ async function forward(ollama: OllamaClient, request: FastifyRequest, reply: Fas
   try {
     upstream = await ollama.request({ method: request.method, path: request.url, headers: request.headers, body, signal: abort.signal });
   } catch (err) {
-    if (!abort.signal.aborted) writeError(res, flavorOf(request.url), 502, upstreamFailure(ollama, err));
+    if (!abort.signal.aborted) writeError(res, flavorOf(request.url), 502, unreachableMessage(ollama, err));
     return;
   }
   writeUpstreamHead(res, upstream);
@@ -89,9 +85,9 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, text: string, model: string, stream: boolean) {
+  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, text: string, body: Record<string, unknown>, model: string, stream: boolean) {
     const id = newJobId();
-    const lane = normalizeModel(model);
+    const lane = runnerOf(model, body.options).key;
     const createdAt = clock.now();
     const client = clientOf(request);
     store.later.insertJob({
@@ -136,54 +132,32 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     store.later.markWorking(id, startedAt);
     board.update(id, { state: 'working', started_at: startedAt });
     board.onCancel(id, () => { stoppedBy ??= 'admin'; abort.abort(); });
-    let upstream: Dispatcher.ResponseData | undefined;
-    let ended: 'complete' | 'client-gone' | 'upstream-failed' = 'upstream-failed';
-    let failure: string | null = null;
-    try {
-      upstream = await ollama.request({ method: 'POST', path: request.url, headers: request.headers, body: raw, signal: abort.signal });
-      writeUpstreamHead(res, upstream);
-      ended = await pipeBody(res, upstream.body, { onChunk: (chunk) => board.chunk(id, chunk) });
-    } catch (err) {
-      if (abort.signal.aborted) {
-        ended = 'client-gone';
-        if (stoppedBy === 'admin') stopForAdmin(res, route, upstream);
-      } else if (!upstream) {
-        failure = upstreamFailure(ollama, err);
-        writeError(res, route.flavor, 502, failure);
-      } else {
-        failure = `Ollama's answer broke off: ${(err as Error).message}`;
-        res.destroy();
-      }
-    } finally {
-      slot.release();
-      res.off('close', onClose);
-    }
+    // Ollama's /v1 routes take no keep_alive: only native bodies set the runner's.
+    const keep = route.flavor === 'native' ? chooseKeepAlive(body.keep_alive, slot.holdRunner) : chooseKeepAlive(undefined, false);
+    slot.keepAlive(keep.ms);
+    if (keep.sent) store.later.noteKeepAliveSent(id, keep.sent);
+    const outcome = await callUpstream({
+      ollama, path: request.url, headers: request.headers, body: keep.sent ? withKeepAlive(raw, keep.sent) : raw, signal: abort.signal,
+      client: res, onChunk: (chunk) => board.chunk(id, chunk),
+    });
+    slot.release();
+    res.off('close', onClose);
+    if (outcome.kind === 'unreachable') writeError(res, route.flavor, 502, outcome.message);
+    else if (outcome.kind === 'broke') res.destroy();
+    else if (outcome.kind === 'stopped' && stoppedBy === 'admin') stopForAdmin(res, route, outcome.upstream ?? undefined);
     // The client has its bytes; assembling and storing the transcript waits for the next turn.
     setImmediate(() => {
       const finishedAt = clock.now();
-      if (ended === 'client-gone') {
-        end({ state: 'canceled', finishedAt, statusCode: upstream?.statusCode ?? null, error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working' });
-        return;
+      switch (outcome.kind) {
+        case 'stopped':
+          return end({ state: 'canceled', finishedAt, statusCode: outcome.upstream?.statusCode ?? null, error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working' });
+        case 'unreachable':
+          return end({ state: 'failed', finishedAt, statusCode: 502, error: outcome.message });
+        case 'broke':
+          return end({ state: 'failed', finishedAt, statusCode: outcome.upstream.statusCode, error: outcome.message });
+        case 'answered':
+          return end(answeredOutcome(outcome.upstream, route.api, route.flavor, board.bytes(id), finishedAt));
       }
-      if (!upstream || ended !== 'complete') {
-        end({ state: 'failed', finishedAt, statusCode: upstream?.statusCode ?? 502, error: failure });
-        return;
-      }
-      const t = assembleTranscript({
-        api: route.api,
-        flavor: route.flavor,
-        status: upstream.statusCode,
-        contentType: String(upstream.headers['content-type'] ?? ''),
-        body: board.bytes(id),
-      });
-      end({
-        state: t.error ? 'failed' : 'succeeded',
-        finishedAt,
-        statusCode: upstream.statusCode,
-        error: t.error,
-        response: t.response,
-        ...t.figures,
-      });
     });
   }
 
@@ -207,7 +181,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       if (isCloudModel(model)) return forward(ollama, request, reply, raw);
       if (scheduler.waitingInteractive >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
       const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
-      return runJob(route, request, reply, raw, text, model, stream);
+      return runJob(route, request, reply, raw, text, body, model, stream);
     });
   }
 }

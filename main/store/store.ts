@@ -96,6 +96,7 @@ export function openStore(options: StoreOptions) {
       error = @error, response = @response, ${FIGURE_KEYS.map((f) => `${f} = @${f}`).join(', ')}
       WHERE id = @id AND state IN ('queued', 'working')`);
   const byId = db.prepare(`SELECT * FROM jobs WHERE id = ?`);
+  const setKeepAliveSent = db.prepare(`UPDATE jobs SET keep_alive_sent = ? WHERE id = ?`);
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
   // A job whose webhooks are still being retried stays, or pruning it would drop them (cascade).
@@ -149,6 +150,11 @@ export function openStore(options: StoreOptions) {
     /** queued → working; false if the job is no longer queued (canceled meanwhile). */
     markWorking(id: string, at: number): boolean {
       return toWorking.run(at, id).changes === 1;
+    },
+
+    /** The keep_alive foreman sent in place of the client's, to hold the runner for its lane's next job. */
+    noteKeepAliveSent(id: string, sent: string): void {
+      setKeepAliveSent.run(sent, id);
     },
 
     /** queued|working → terminal; false if the job already ended (one terminal state per job). */
@@ -212,6 +218,7 @@ export function openStore(options: StoreOptions) {
     later: {
       insertJob: (job: NewJob) => later(() => store.insertJob(job)),
       markWorking: (id: string, at: number) => later(() => store.markWorking(id, at)),
+      noteKeepAliveSent: (id: string, sent: string) => later(() => store.noteKeepAliveSent(id, sent)),
       finishJob: (id: string, outcome: JobOutcome) => later(() => store.finishJob(id, outcome)),
     },
 

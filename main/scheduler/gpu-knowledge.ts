@@ -1,0 +1,92 @@
+/**
+ * What foreman knows about the GPU behind one Ollama: the memory it may fill (configured, or bounded by
+ * what it has seen) and each runner's footprint (from `/api/ps`). Pure data and pure functions; the
+ * scheduler feeds observations in.
+ *
+ * Without `--gpu-memory` a set of runners fits only if foreman has seen Ollama hold that much at once
+ * (the lower bound): a guess too high costs a reload of work that was waiting, a guess too low only a
+ * drain-first turn, after which Ollama's own keeping of both teaches the bound.
+ */
+
+export interface GpuKnowledge {
+  /** Configured budget in bytes (`--gpu-memory`), or null to learn. */
+  readonly budget: number | null;
+  /** Models resident at once (Ollama's `OLLAMA_MAX_LOADED_MODELS`). */
+  readonly maxLoaded: number;
+  /** Bytes seen resident together at once: that much certainly fits. */
+  lower: number;
+  /** Bytes that did not fit: a load that made Ollama evict shows the budget is below this. */
+  upper: number;
+  /** Footprint per runner key, from `/api/ps` `size`. */
+  readonly footprints: Map<string, number>;
+  /** File size per model (`/api/tags`), a lower bound for a runner never seen loaded. */
+  readonly fileSizes: Map<string, number>;
+}
+
+export function createGpuKnowledge(options: { budget?: number | null; maxLoaded?: number } = {}): GpuKnowledge {
+  return {
+    budget: options.budget ?? null,
+    maxLoaded: Math.max(1, options.maxLoaded ?? 3),
+    lower: 0,
+    upper: Infinity,
+    footprints: new Map(),
+    fileSizes: new Map(),
+  };
+}
+
+/** A runner never seen loaded is taken as its file plus a quarter for the KV cache and buffers. */
+const ESTIMATE_FACTOR = 1.25;
+
+/** Bytes a runner will take: as seen, else estimated from the model file, else unknown (null). */
+export function footprint(k: GpuKnowledge, key: string, model: string): number | null {
+  const seen = k.footprints.get(key);
+  if (seen !== undefined) return seen;
+  const file = k.fileSizes.get(model);
+  return file === undefined ? null : Math.round(file * ESTIMATE_FACTOR);
+}
+
+export interface Holding {
+  key: string;
+  model: string;
+}
+
+/** Whether these runners can be resident together. One runner alone always fits (Ollama offloads). */
+export function fitsTogether(k: GpuKnowledge, runners: readonly Holding[]): boolean {
+  if (runners.length <= 1) return true;
+  if (runners.length > k.maxLoaded) return false;
+  let total = 0;
+  for (const r of runners) {
+    const bytes = k.budget === null ? k.footprints.get(r.key) : footprint(k, r.key, r.model);
+    if (bytes === undefined || bytes === null) return false;
+    total += bytes;
+  }
+  if (k.budget !== null) return total <= k.budget;
+  return total <= k.lower && total < k.upper;
+}
+
+/** The budget to show: configured, else the learned lower bound (0 while nothing is known). */
+export function shownBudget(k: GpuKnowledge): { bytes: number | null; source: 'configured' | 'learned' | 'unknown' } {
+  if (k.budget !== null) return { bytes: k.budget, source: 'configured' };
+  if (k.lower > 0) return { bytes: k.lower, source: 'learned' };
+  return { bytes: null, source: 'unknown' };
+}
+
+/** An `/api/ps` answer: what was resident together, and each runner's footprint. */
+export function learnResident(k: GpuKnowledge, entries: readonly { key: string; bytes: number }[]): void {
+  let total = 0;
+  for (const e of entries) {
+    k.footprints.set(e.key, e.bytes);
+    total += e.bytes;
+  }
+  if (total > k.lower) k.lower = total;
+  // Seen together beats an earlier inference that it could not be (the GPU was busier then).
+  if (k.upper <= k.lower) k.upper = Infinity;
+}
+
+/** A load of `bytes` beside `others` made Ollama evict: the budget is below their sum. */
+export function learnEviction(k: GpuKnowledge, residentBytes: number, loadedBytes: number, residentCount: number): void {
+  // With as many runners as Ollama allows, the eviction was for the count, not for memory.
+  if (residentCount + 1 > k.maxLoaded) return;
+  const bound = residentBytes + loadedBytes;
+  if (bound > k.lower && bound < k.upper) k.upper = bound;
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { Lane, type Waiting } from './lanes.js';
+import { decide, victimsFor, type DecideInput, type RunnerView } from './placement.js';
+import { createGpuKnowledge, learnResident } from './gpu-knowledge.js';
+
+let seq = 0;
+function job(lane: string, enqueuedAt: number, extra: Partial<Waiting> = {}): Waiting {
+  return { id: `j${seq}`, lane, cls: 0, priority: 0, enqueuedAt, seq: seq++, ...extra };
+}
+
+function lanesOf(...jobs: Waiting[]): Map<string, Lane> {
+  const lanes = new Map<string, Lane>();
+  for (const j of jobs) {
+    if (!lanes.has(j.lane)) lanes.set(j.lane, new Lane(j.lane));
+    lanes.get(j.lane)!.add(j);
+  }
+  return lanes;
+}
+
+function runner(key: string, inFlight = 0, extra: Partial<RunnerView> = {}): [string, RunnerView] {
+  return [key, { key, model: key.split(' · ')[0]!, inFlight, keepAliveMs: 300_000, lastUsedAt: 0, ...extra }];
+}
+
+function input(lanes: Map<string, Lane>, over: Partial<DecideInput> = {}): DecideInput {
+  return {
+    now: 1000, lanes, runners: new Map(), knowledge: createGpuKnowledge(), concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...over,
+  };
+}
+
+const GB = 1e9;
+
+describe('decide: one runner at a time (nothing known to fit together)', () => {
+  it('keeps serving the loaded lane while it has work', () => {
+    const lanes = lanesOf(job('a', 0), job('b', 10), job('a', 20));
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'a', load: false, evicts: [] });
+  });
+
+  it('loads the lane whose oldest job waited longest when the loaded one is empty, evicting the idle runner', () => {
+    const lanes = lanesOf(job('b', 30), job('c', 20));
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'c', load: true, evicts: ['a'] });
+  });
+
+  it('prefers a runner Ollama already holds over an older lane', () => {
+    const lanes = lanesOf(job('a', 0), job('c', 50));
+    expect(decide(input(lanes, { runners: new Map([runner('c')]) }))?.lane).toBe('c');
+  });
+
+  it('never loads another model while the loaded one has work in flight or waiting', () => {
+    const lanes = lanesOf(job('b', 0));
+    expect(decide(input(lanes, { runners: new Map([runner('a', 1)]), concurrency: 4 }))).toBeNull();
+    const withWaiting = lanesOf(job('b', 0), job('a', 5));
+    expect(decide(input(withWaiting, { runners: new Map([runner('a', 1)]), concurrency: 1 }))).toBeNull();
+  });
+
+  it('fills free slots of the serving runner', () => {
+    const lanes = lanesOf(job('a', 0), job('b', 1));
+    expect(decide(input(lanes, { runners: new Map([runner('a', 1)]), concurrency: 2 }))?.lane).toBe('a');
+  });
+
+  it('serves a starving lane next, and stops feeding the runner it must evict until that is idle', () => {
+    const lanes = lanesOf(job('a', 20_000), job('b', 5_000));
+    const busy = input(lanes, { now: 40_001, runners: new Map([runner('a', 1)]), concurrency: 2 });
+    expect(decide(busy)).toBeNull();
+    const idle = input(lanes, { now: 40_001, runners: new Map([runner('a', 0)]), lastServed: new Map([['a', 40_000]]) });
+    expect(decide(idle)).toEqual({ lane: 'b', load: true, evicts: ['a'] });
+  });
+
+  it('measures starvation from when a lane was last served, not from its oldest job', () => {
+    const lanes = lanesOf(job('a', 0), job('b', 0));
+    // b was served 10 s ago: its 40 s old job is not starving yet; a has waited 40 s unserved.
+    const d = decide(input(lanes, { now: 40_000, runners: new Map([runner('b')]), lastServed: new Map([['b', 30_000]]) }));
+    expect(d?.lane).toBe('a');
+    // The lane being served never starves: with a serving, b waits for its turn.
+    const served = decide(input(lanesOf(job('a', 0), job('b', 35_000)), { now: 40_000, runners: new Map([runner('a', 0)]), lastServed: new Map([['a', 39_000]]) }));
+    expect(served?.lane).toBe('a');
+  });
+
+  it('picks the lane that waited longest when several starve', () => {
+    const lanes = lanesOf(job('a', 30_000), job('b', 2_000), job('c', 1_000));
+    expect(decide(input(lanes, { now: 40_000, runners: new Map([runner('a')]) }))?.lane).toBe('c');
+  });
+
+  it('waits when every slot is taken or nothing waits', () => {
+    expect(decide(input(lanesOf(job('a', 0)), { runners: new Map([runner('a', 1)]) }))).toBeNull();
+    expect(decide(input(new Map()))).toBeNull();
+  });
+});
+
+describe('decide: runners that fit together', () => {
+  it('runs a second lane beside a busy one when both fit in the configured budget', () => {
+    const knowledge = createGpuKnowledge({ budget: 10 * GB });
+    learnResident(knowledge, [{ key: 'a', bytes: 3 * GB }]);
+    learnResident(knowledge, [{ key: 'b', bytes: 4 * GB }]);
+    const lanes = lanesOf(job('a', 0), job('b', 1));
+    const runners = new Map([runner('a', 1)]);
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [] });
+  });
+
+  it('learns from /api/ps that two runners fit together without a configured budget', () => {
+    const knowledge = createGpuKnowledge();
+    const lanes = lanesOf(job('a', 0), job('b', 1));
+    const runners = new Map([runner('a', 1)]);
+    expect(decide(input(lanes, { runners, knowledge }))).toBeNull();
+    learnResident(knowledge, [{ key: 'a', bytes: 3 * GB }, { key: 'b', bytes: 4 * GB }]);
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [] });
+  });
+
+  it('drains first where the load would evict a runner with waiting work, even if something else could go', () => {
+    const knowledge = createGpuKnowledge({ budget: 8 * GB });
+    learnResident(knowledge, [{ key: 'a', bytes: 5 * GB }]);
+    learnResident(knowledge, [{ key: 'b', bytes: 5 * GB }]);
+    const lanes = lanesOf(job('a', 10), job('b', 0));
+    expect(decide(input(lanes, { runners: new Map([runner('a', 0)]), knowledge }))?.lane).toBe('a');
+  });
+
+  it('keeps at most --max-loaded runners', () => {
+    const knowledge = createGpuKnowledge({ budget: 100 * GB, maxLoaded: 2 });
+    for (const k of ['a', 'b', 'c']) learnResident(knowledge, [{ key: k, bytes: GB }]);
+    const lanes = lanesOf(job('c', 0));
+    const victims = victimsFor(lanes.get('c')!, new Map([runner('a', 0, { keepAliveMs: 600_000 }), runner('b', 0)]), knowledge);
+    expect(victims.map((v) => v.key)).toEqual(['b']);
+  });
+
+  it('treats another runner option of a loaded model as a reload that replaces it', () => {
+    const knowledge = createGpuKnowledge({ budget: 100 * GB });
+    const lanes = lanesOf(job('llama3.2:latest · num_ctx 8192', 0));
+    const d = decide(input(lanes, { runners: new Map([runner('llama3.2:latest')]), knowledge }));
+    expect(d).toEqual({ lane: 'llama3.2:latest · num_ctx 8192', load: true, evicts: ['llama3.2:latest'] });
+  });
+});
