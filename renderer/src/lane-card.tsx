@@ -34,19 +34,25 @@ function RunningJob({ job }: { job: JobRow }) {
   return (
     <li className="job running" data-testid={`job-${job.id}`}>
       <div className="job-line">
-        <span className="pill working">running</span>
-        <a href={href.job(job.id)} className="mono">
-          {job.id}
-        </a>
-        <span className="muted">{sourceLabel(job)}</span>
-        <span className="spacer" />
-        <span className="figure" title="Tokens per second over the last 5 s, estimated from the streamed text">
-          {rate(speed)}
+        <span className="job-pos" aria-hidden="true">
+          ▶
         </span>
-        <span className="muted" title="Running for">
-          {duration(serverNow() - since)}
+        <JobLink id={job.id} />
+        <span className="job-source">
+          <span className="pill working">running</span>
+          <span className="figure" title="Tokens per second over the last 5 s, estimated from the streamed text">
+            {rate(speed)}
+          </span>
+          <span className={`pill ${job.source}`} title={sourceLabel(job)}>
+            {sourceLabel(job)}
+          </span>
         </span>
-        <CancelButton id={job.id} />
+        <span className="job-end">
+          <span className="muted job-time" title="Running for">
+            {duration(serverNow() - since)}
+          </span>
+          <CancelButton id={job.id} />
+        </span>
       </div>
       {tail && (
         <p className="stream-tail" aria-hidden="true">
@@ -58,23 +64,35 @@ function RunningJob({ job }: { job: JobRow }) {
   );
 }
 
+/** The job's id, cut with an ellipsis where the card is narrow (the whole id on hover). */
+function JobLink({ id }: { id: string }) {
+  return (
+    <a href={href.job(id)} className="mono job-id" title={id}>
+      {id}
+    </a>
+  );
+}
+
 function QueuedJob({ job, position }: { job: JobRow; position: number }) {
   return (
     <li className="job" data-testid={`job-${job.id}`}>
       <div className="job-line">
-        <span className="position muted" aria-label={`position ${position}`}>
+        <span className="job-pos muted" aria-label={`position ${position}`}>
           {position}
         </span>
-        <a href={href.job(job.id)} className="mono">
-          {job.id}
-        </a>
-        <span className={`pill ${job.source}`}>{sourceLabel(job)}</span>
-        {job.priority !== 0 && <span className="muted">priority {job.priority}</span>}
-        <span className="spacer" />
-        <span className="muted" title="Waiting for">
-          {duration(serverNow() - job.created_at)}
+        <JobLink id={job.id} />
+        <span className="job-source">
+          <span className={`pill ${job.source}`} title={sourceLabel(job)}>
+            {sourceLabel(job)}
+          </span>
+          {job.priority !== 0 && <span className="muted small">priority {job.priority}</span>}
         </span>
-        <CancelButton id={job.id} />
+        <span className="job-end">
+          <span className="muted job-time" title="Waiting for">
+            {duration(serverNow() - job.created_at)}
+          </span>
+          <CancelButton id={job.id} />
+        </span>
       </div>
     </li>
   );
