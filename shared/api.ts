@@ -8,9 +8,12 @@ import type { JobSource, JobState, JobSummary } from './types.js';
 export type JobRow = JobSummary;
 
 export interface LaneSnapshot {
-  /** Normalised model name. */
+  /**
+   * The lane: a runner, that is the normalised model name and the runner options its requests set
+   * (`llama3.2:latest · num_ctx 8192`); requests with other runner options wait in other lanes.
+   */
   model: string;
-  /** Ollama holds this model in memory now (from `/api/ps`). */
+  /** Ollama holds this runner in memory now (foreman's own loads at once, corrected by `/api/ps`). */
   resident: boolean;
   /** Being served now (or served last, and so next while it has work). */
   current: boolean;
@@ -32,10 +35,22 @@ export interface QueueSnapshot {
   lanes: LaneSnapshot[];
   /** Ollama's `/api/ps` names at the last look, and whether Ollama answered at all. */
   resident: string[];
+  /** The memory strip: the GPU budget and who holds how much of it. */
+  memory: MemorySnapshot;
   upstream: { url: string; up: boolean };
   /** The `--manage-ollama` supervisor's state (`managed: false` when the user runs Ollama). */
   ollama: { status: OllamaStatus; managed: boolean; message?: string };
   now: number;
+}
+
+export interface MemorySnapshot {
+  /** The GPU memory Ollama may fill: `--gpu-memory`, or the most foreman has seen it hold at once. */
+  budget_bytes: number | null;
+  budget_source: 'configured' | 'learned' | 'unknown';
+  /** `--max-loaded`: runners resident at once. */
+  max_loaded: number;
+  /** Runners Ollama holds (or is loading for foreman), with their footprint from `/api/ps` once seen. */
+  runners: { lane: string; model: string; bytes: number | null; in_flight: number }[];
 }
 
 export interface JobDetail extends JobRow {
@@ -148,6 +163,8 @@ export type ForemanEvent =
   | { type: 'upstream'; up: boolean }
   /** What Ollama holds changed (an `/api/ps` answer): normalised model names. */
   | { type: 'resident'; models: string[] }
+  /** The memory strip changed: a load, an eviction, an `/api/ps` answer, work starting or ending. */
+  | { type: 'memory'; memory: MemorySnapshot }
   /** The supervised `ollama serve` changed state; `pid` while it runs, `message` says why. */
   | { type: 'ollama'; status: OllamaStatus; pid?: number; message?: string }
   /** The client missed events (restart, or too far behind): refetch the snapshot. */

@@ -16,6 +16,8 @@ import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dis
 import { createEventHub, type EventHub } from './event-hub.js';
 import { createJobBoard, type JobBoard } from './job-board.js';
 import { createResidencyMonitor } from './residency.js';
+import { createMemoryFeed } from './memory-view.js';
+import { REAL_LOAD_NS } from './lane-stats.js';
 import { createMetrics } from './metrics.js';
 import { deliveryView } from '../server/deliveries.js';
 import type { JobRow } from '../../shared/api.js';
@@ -62,20 +64,23 @@ export async function startForeman(
     clock,
     onDispatch(e) {
       metrics.onDispatch(e);
+      memoryFeed.changed();
       if (e.switched) hub.publish({ type: 'model', model: e.lane, change: 'switch' });
     },
     // What Ollama holds after a load (footprint, what it kept beside it) is asked for at once.
     onLoadReleased: () => void residency.refresh(),
   });
-  const residency = createResidencyMonitor({ ollama, hub, scheduler });
+  const memoryFeed = createMemoryFeed({ scheduler, hub });
+  const residency = createResidencyMonitor({ ollama, hub, scheduler, onAnswer: () => memoryFeed.changed() });
   // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
   const metrics = createMetrics({ scheduler });
   const m = metrics;
   /** Finished jobs feed the metrics and announce real model loads. */
   function finished(row: JobRow): void {
     m.onFinished(row);
+    memoryFeed.changed();
     const load = row.load_duration;
-    if (load !== undefined && load > 50e6) hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
+    if (load !== undefined && load > REAL_LOAD_NS) hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
   }
   let url = '';
   const jobs = store.asyncJobs((job, type, now) => eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }));
@@ -174,6 +179,7 @@ export async function startForeman(
         await supervisor?.stop(Math.min(graceMs, 5000));
         clearInterval(pruneTimer);
         residency.stop();
+        memoryFeed.stop();
         await app.close();
         await ollama.close();
         store.failInterruptedPassthrough(clock.now());

@@ -14,6 +14,8 @@ export interface ResidencyOptions {
   scheduler: Scheduler;
   /** @default 3000 */
   intervalMs?: number;
+  /** Every answer, after the scheduler has it. */
+  onAnswer?: () => void;
 }
 
 export function createResidencyMonitor(options: ResidencyOptions) {
@@ -43,6 +45,7 @@ export function createResidencyMonitor(options: ResidencyOptions) {
         if (!up) hub.publish({ type: 'upstream', up: (up = true) });
         publishResident(answer);
         if (!scheduler.observePs(answer.map((m) => ({ model: m.model, bytes: m.size })), epoch)) again = true;
+        options.onAnswer?.();
       })
       .catch(() => {
         publishResident([]);

@@ -13,6 +13,7 @@ import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import { toJobRow } from '../core/job-row.js';
+import { memoryView } from '../core/memory-view.js';
 import { buildTimeline } from '../core/timeline.js';
 import { assembleTranscript } from '../ollama/transcript.js';
 import { normalizeModel } from '../ollama/model-name.js';
@@ -93,13 +94,14 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     const eventId = hub.lastId;
     const snap = scheduler.snapshot();
     const rows = new Map(board.rows().map((r) => [r.id, r]));
-    const resident = new Set(residency.resident);
+    // Resident as the scheduler knows it: its own loads at once, corrected by every /api/ps answer.
+    const held = new Set(snap.runners.map((r) => r.key));
     const lanes = new Map<string, LaneSnapshot>();
-    const lane = (model: string): LaneSnapshot => {
-      let l = lanes.get(model);
+    const lane = (name: string): LaneSnapshot => {
+      let l = lanes.get(name);
       if (!l) {
-        l = { model, resident: resident.has(model), current: snap.current === model, queued: [], running: [], oldest_at: null, ...board.laneStats(model) };
-        lanes.set(model, l);
+        l = { model: name, resident: held.has(name), current: snap.current === name, queued: [], running: [], oldest_at: null, ...board.laneStats(name) };
+        lanes.set(name, l);
       }
       return l;
     };
@@ -112,13 +114,14 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       }
     }
     for (const row of rows.values()) if (row.state === 'working') lane(row.lane).running.push(row);
-    for (const model of resident) lane(model);
+    for (const key of held) lane(key);
     return {
       event_id: eventId,
       paused: snap.paused,
       current: snap.current,
       lanes: [...lanes.values()].sort((a, b) => Number(b.current) - Number(a.current) || a.model.localeCompare(b.model)),
-      resident: [...resident],
+      resident: [...residency.resident],
+      memory: memoryView(snap),
       upstream: { url: deps.ollama.upstream.origin, up: residency.up },
       ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
       now: clock.now(),

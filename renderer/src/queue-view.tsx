@@ -4,6 +4,7 @@ import type { LaneSnapshot } from '../../shared/api.js';
 import { errorText, setPaused } from './api.js';
 import { patchSnapshot, useLive } from './live-store.js';
 import { LaneCard } from './lane-card.js';
+import { MemoryStrip } from './memory-strip.js';
 
 function PauseButton({ paused }: { paused: boolean }) {
   const [busy, setBusy] = useState(false);
@@ -71,6 +72,7 @@ export function QueueView() {
           <strong>Ollama is not answering</strong> at <code>{snapshot.upstream.url}</code>. Jobs wait until it is back.
         </div>
       )}
+      {snapshot.memory && <MemoryStrip memory={snapshot.memory} />}
       {snapshot.lanes.length === 0 ? (
         <p className="empty">
           Nothing queued. Requests to Ollama's API through foreman, or to <code>/jobs</code>, show up here grouped by model.

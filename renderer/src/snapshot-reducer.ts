@@ -84,6 +84,14 @@ function applyOther(s: QueueSnapshot, e: Exclude<ForemanEvent, { type: 'job' }>)
       return s.paused === e.paused ? s : { ...s, paused: e.paused };
     case 'upstream':
       return s.upstream.up === e.up ? s : { ...s, upstream: { ...s.upstream, up: e.up } };
+    case 'memory': {
+      // What the scheduler holds is the residency badge: a load shows at once, an eviction too.
+      const held = new Set(e.memory.runners.map((r) => r.lane));
+      const lanes = s.lanes.map((l) => (l.resident === held.has(l.model) ? l : { ...l, resident: held.has(l.model) }));
+      return { ...s, memory: e.memory, lanes };
+    }
+    case 'resident':
+      return { ...s, resident: e.models };
     case 'ollama':
       return { ...s, ollama: { ...s.ollama, status: e.status, message: e.message } };
     default:
