@@ -2,12 +2,19 @@
  * The timeline picture: time across, one row per model; residency as bands whose loading start is
  * hatched, jobs as thin bars inside (each a link to its transcript). Plain SVG sized to its box.
  */
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { Timeline, TimelineBar } from '../../shared/api.js';
 import { clock, duration } from './format.js';
+import { middleEllipsis, textWidth } from './middle-ellipsis.js';
 import { href } from './router.js';
 
-const GUTTER = 170;
+/** The model names' column: as wide as the longest name needs, within these bounds (px, share of the width). */
+const GUTTER_MIN = 120;
+const GUTTER_SHARE = 0.3;
+/** Room between a name and the plot, and at the chart's left edge. */
+const LABEL_PAD = 10;
+/** `.chart`'s top padding: the SVG starts this far into the box the labels are placed in. */
+const CHART_PAD = 6;
 const RIGHT = 16;
 const AXIS = 28;
 const ROW = 44;
@@ -64,10 +71,14 @@ function span(start: number, end: number): string {
 export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
   const [box, width] = useWidth();
   const models = [...new Set([...data.segments.map((s) => s.model), ...data.bars.map((b) => b.model)])].sort();
+  const measure = useMemo(() => textWidth(`12px ${getComputedStyle(document.documentElement).getPropertyValue('--mono')}`), []);
+  const widest = Math.max(0, ...models.map(measure));
+  const gutter = Math.round(Math.min(Math.max(GUTTER_MIN, widest + 3 * LABEL_PAD), Math.max(GUTTER_MIN, width * GUTTER_SHARE)));
+  const labelRoom = gutter - 3 * LABEL_PAD;
   const [from, to] = domain(data);
   const range = Math.max(1, to - from);
-  const plot = width - GUTTER - RIGHT;
-  const x = (t: number) => GUTTER + ((Math.min(Math.max(t, from), to) - from) / range) * plot;
+  const plot = width - gutter - RIGHT;
+  const x = (t: number) => gutter + ((Math.min(Math.max(t, from), to) - from) / range) * plot;
   const height = AXIS + models.length * ROW + 8;
   const step = STEPS.find((s) => range / s <= Math.max(3, Math.floor(plot / 100))) ?? 21600_000;
   const tickFmt = step >= 60_000 ? hm : hms;
@@ -99,11 +110,7 @@ export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
           const tracks = packTracks(bars);
           return (
             <g key={model} className="row">
-              <text className="model-label" x={GUTTER - 10} y={y + BAND / 2} textAnchor="end" dominantBaseline="middle">
-                {model.length > 24 ? `${model.slice(0, 23)}…` : model}
-                <title>{model}</title>
-              </text>
-              <line className="row-rule" x1={GUTTER} x2={width - RIGHT} y1={y + BAND + (ROW - BAND) / 2} y2={y + BAND + (ROW - BAND) / 2} />
+              <line className="row-rule" x1={gutter} x2={width - RIGHT} y1={y + BAND + (ROW - BAND) / 2} y2={y + BAND + (ROW - BAND) / 2} />
               {data.segments
                 .filter((s) => s.model === model)
                 .map((s) => {
@@ -135,6 +142,18 @@ export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
         })}
         {now >= from && now <= to + 2000 && <line className="now" x1={x(now)} x2={x(now)} y1={AXIS - 6} y2={height - 8} />}
       </svg>
+      {/* HTML over the SVG's left column: a title attribute for the whole name, and real text measures. */}
+      {models.map((model, row) => (
+        <div
+          key={model}
+          className="model-label"
+          data-testid={`model-label-${model}`}
+          title={model}
+          style={{ top: CHART_PAD + AXIS + row * ROW + (ROW - BAND) / 2, left: LABEL_PAD, width: gutter - 2 * LABEL_PAD, height: BAND, lineHeight: `${BAND}px` }}
+        >
+          {middleEllipsis(model, (s) => measure(s) <= labelRoom)}
+        </div>
+      ))}
     </div>
   );
 }
