@@ -1,68 +1,67 @@
 /**
- * `npm run ollama-sim -- --listen 127.0.0.1:11434 --models a,b --load-ms 150 --tokens-per-sec 50
- * --max-loaded 1 --parallel 1 --max-queue 512`. Prints `ollama-sim listening on http://HOST:PORT`
- * once ready (scripts wait for that line); SIGTERM/SIGINT close it.
+ * `npm run ollama-sim -- --listen 127.0.0.1:11434 --models llama3.2=2GB,nomic-embed-text --vram-mb 8192 …`
+ * (`--help` lists every option). Prints `ollama-sim listening on http://HOST:PORT` once ready (scripts
+ * wait for that line); SIGTERM/SIGINT close it. A bad argument, a host that does not resolve or a port
+ * it cannot take is one line on stderr and exit code 2.
  */
-import { parseArgs } from 'node:util';
-import { createSimulator, type SimulatorOptions } from './simulator.js';
+import { lookup } from 'node:dns/promises';
+import { parseCliArgs, usage, UsageError, type CliRun } from './sim-cli-args.js';
+import { createSimulator } from './simulator.js';
 
-const { values } = parseArgs({
-  options: {
-    listen: { type: 'string', default: '127.0.0.1:11434' },
-    models: { type: 'string' },
-    'load-ms': { type: 'string' },
-    'tokens-per-sec': { type: 'string' },
-    'max-loaded': { type: 'string' },
-    parallel: { type: 'string' },
-    'max-queue': { type: 'string' },
-    'keep-alive-ms': { type: 'string' },
-    'default-tokens': { type: 'string' },
-    origins: { type: 'string' },
-    version: { type: 'string' },
-  },
-  strict: true,
-});
+/** Exit code for a command line that cannot run. */
+const USAGE_EXIT = 2;
 
-function num(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = raw === 'Infinity' || raw === 'inf' ? Infinity : Number(raw);
-  if (Number.isNaN(n)) throw new Error(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-  return n;
+function fail(message: string, code = USAGE_EXIT): never {
+  process.stderr.write(`ollama-sim: ${message}\n`);
+  process.exit(code);
 }
 
-/** `HOST:PORT`, `[v6]:PORT`, `:PORT` (all interfaces) or a bare host (port 11434), like OLLAMA_HOST. */
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(listen.trim());
-  if (!m) throw new Error(`--listen: cannot parse ${JSON.stringify(listen)}`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: m[3] === undefined ? 11434 : Number(m[3]) };
+/** One line for what `listen` threw. */
+function listenError(err: NodeJS.ErrnoException, run: CliRun): string {
+  const where = `${run.host}:${run.port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `port ${run.port} on ${run.host} is taken (another Ollama or simulator?); choose another with --listen HOST:PORT, or --listen 127.0.0.1:0 for any free port`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: ${run.host} is not an address of this machine`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); try --listen 127.0.0.1:0`;
+    default:
+      return `cannot listen on ${where}: ${err.code ?? err.message}`;
+  }
 }
 
-const list = (raw: string | undefined) => raw?.split(',').map((s) => s.trim()).filter(Boolean);
-const options: SimulatorOptions = {};
-const set = <K extends keyof SimulatorOptions>(k: K, v: SimulatorOptions[K] | undefined) => {
-  if (v !== undefined) options[k] = v;
-};
-set('models', list(values.models));
-set('loadMs', num('load-ms', values['load-ms']));
-set('tokensPerSecond', num('tokens-per-sec', values['tokens-per-sec']));
-set('maxLoaded', num('max-loaded', values['max-loaded']));
-set('parallel', num('parallel', values.parallel));
-set('maxQueue', num('max-queue', values['max-queue']));
-set('keepAliveMs', num('keep-alive-ms', values['keep-alive-ms']));
-set('defaultTokens', num('default-tokens', values['default-tokens']));
-set('origins', list(values.origins));
-set('version', values.version);
-
-const { host, port } = parseListen(values.listen);
-const sim = createSimulator(options);
-const url = await sim.listen(port, host);
-console.log(`ollama-sim listening on ${url}`);
-
-let closing = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    void sim.close().then(() => process.exit(0));
-  });
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseCliArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) fail(err.message);
+    throw err;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(usage());
+    return;
+  }
+  try {
+    await lookup(command.host);
+  } catch (err) {
+    fail(`cannot resolve the --listen host ${JSON.stringify(command.host)} (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
+  }
+  const sim = createSimulator(command.options);
+  try {
+    console.log(`ollama-sim listening on ${await sim.listen(command.port, command.host)}`);
+  } catch (err) {
+    fail(listenError(err as NodeJS.ErrnoException, command));
+  }
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
+      void sim.close().then(() => process.exit(0));
+    });
+  }
 }
+
+main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err), 1));
