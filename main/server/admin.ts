@@ -66,15 +66,20 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     done(null);
   });
 
-  app.get('/health', async () => ({
-    status: 'ok',
-    upstream: deps.ollama.upstream.origin,
-    upstream_up: residency.up,
-    queued: scheduler.waiting,
-    running: scheduler.running,
-    paused: scheduler.snapshot().paused,
-    ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
-  }));
+  app.get('/health', async () => {
+    const storage = store.storageHealth();
+    return {
+      status: storage.writable ? 'ok' : 'degraded',
+      upstream: deps.ollama.upstream.origin,
+      upstream_up: residency.up,
+      queued: scheduler.waiting,
+      running: scheduler.running,
+      paused: scheduler.snapshot().paused,
+      ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
+      // Whether history and jobs can be written now, and passthrough records lost while they could not.
+      storage,
+    };
+  });
 
   app.post('/ollama/start', async (_request, reply) => {
     if (!supervisor) throw new HttpError(409, 'foreman does not manage Ollama here: start it with --manage-ollama');

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { JobRunner, SubmitInput } from '../jobs/job-runner.js';
 import type { Store } from '../store/store.js';
 import type { AsyncJobStore } from '../store/async-jobs.js';
+import { isStorageError } from '../store/storage-errors.js';
 import type { JobState } from '../../shared/types.js';
 import { jobView } from '../jobs/job-view.js';
 import { normalizeModel } from '../ollama/model-name.js';
@@ -48,15 +49,22 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
     if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
       throw new HttpError(400, 'Idempotency-Key must be one value of 1 to 255 characters');
     }
-    const result = await runner.submit({
-      api: body.api,
-      request: body.request,
-      webhookUrl,
-      metadata: body.metadata,
-      priority: body.priority ?? 0,
-      idempotencyKey: key ?? null,
-      client: clientOf(request),
-    });
+    let result;
+    try {
+      result = await runner.submit({
+        api: body.api,
+        request: body.request,
+        webhookUrl,
+        metadata: body.metadata,
+        priority: body.priority ?? 0,
+        idempotencyKey: key ?? null,
+        client: clientOf(request),
+      });
+    } catch (err) {
+      // Never a 202 for a job that is not on disk.
+      if (isStorageError(err)) throw new HttpError(507, `foreman cannot store the job (${err.code}: ${err.message}); nothing was created, try again later`);
+      throw err;
+    }
     if ('conflict' in result) {
       throw new HttpError(422, `Idempotency-Key "${key}" was already used for job ${result.conflict.id} with a different request`);
     }

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { FIGURE_KEYS, type JobFigures, type JobState } from '../../shared/types.js';
 import type { DeliveryStore } from './deliveries.js';
 import type { JobRecord, NewJob } from './store.js';
+import { isStorageError } from './storage-errors.js';
 
 export type JobEventType = 'job.queued' | 'job.working' | 'job.succeeded' | 'job.failed' | 'job.canceled';
 
@@ -104,13 +105,15 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
 
     /**
      * Several submits in one commit (group commit): each runs in its own savepoint, so one that fails
-     * leaves the others, and the batch pays for one commit instead of one each.
+     * leaves the others, and the batch pays for one commit instead of one each. A storage error (disk
+     * full, I/O) fails the whole batch: SQLite may already have rolled the transaction back.
      */
     submitMany: db.transaction((list: readonly NewAsyncJob[]): (SubmitResult | Error)[] =>
       list.map((job) => {
         try {
           return submit(job);
         } catch (err) {
+          if (isStorageError(err)) throw err;
           return err instanceof Error ? err : new Error(String(err));
         }
       }),

@@ -9,6 +9,7 @@ import { FIGURE_KEYS, type JobApi, type JobFigures, type JobSource, type JobStat
 import { MIGRATIONS } from './migrations.js';
 import { createDeliveryStore } from './deliveries.js';
 import { createAsyncJobStore, type AsyncJobStoreOptions } from './async-jobs.js';
+import { DatabaseDamagedError, createStorageHealth, isDamaged, isStorageError } from './storage-errors.js';
 
 export interface NewJob {
   id: string;
@@ -77,16 +78,8 @@ function toSummary(row: Row): JobSummary {
 export type Store = ReturnType<typeof openStore>;
 
 export function openStore(options: StoreOptions) {
-  if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
-  const db = new Database(options.file, { timeout: 5000 });
-  db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode survives any process crash (kill -9 included); only an OS crash or power
-  // loss can drop the last commits. That trade buys a fsync-free hot path (ADR-0013).
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('wal_autocheckpoint = 1000');
-  verifyPragmas(db, options.file);
-  migrate(db);
+  const db = openDatabase(options.file);
+  const health = createStorageHealth();
 
   const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream,
       created_at, request) VALUES (@id, @source, @route, @api, @model, @lane, @client, 'queued', @priority, @stream,
@@ -111,9 +104,17 @@ export function openStore(options: StoreOptions) {
   const writeBehindMs = options.writeBehindMs ?? 10;
   let behind: (() => void)[] = [];
   let behindTimer: NodeJS.Timeout | null = null;
+  // Whether the batch adds rows. A full disk still takes some in-place updates, so only a batch that
+  // grows the database proves that recording works again.
+  let behindGrows = false;
   const commitBehind = db.transaction((ops: (() => void)[]) => {
     for (const op of ops) op();
   });
+  /**
+   * A batch that cannot be written (disk full, I/O error) is dropped and counted, never thrown: this
+   * runs from a timer, and passthrough keeps serving while its history cannot be kept. The next batch
+   * tries again, so recording resumes as soon as the disk has room.
+   */
   function flush(): void {
     if (behindTimer) {
       clearTimeout(behindTimer);
@@ -121,11 +122,19 @@ export function openStore(options: StoreOptions) {
     }
     if (behind.length === 0 || !db.open) return;
     const ops = behind;
+    const grows = behindGrows;
     behind = [];
-    commitBehind(ops);
+    behindGrows = false;
+    try {
+      commitBehind(ops);
+      if (grows) health.succeeded();
+    } catch (err) {
+      health.failed(err as Error, ops.length);
+    }
   }
-  function later(op: () => void): void {
+  function later(op: () => void, grows = false): void {
     behind.push(op);
+    behindGrows ||= grows;
     if (!behindTimer) {
       behindTimer = setTimeout(flush, writeBehindMs);
       behindTimer.unref();
@@ -140,8 +149,24 @@ export function openStore(options: StoreOptions) {
 
     /** The async /jobs transitions, with their webhook outbox rows built by `eventBody`. */
     asyncJobs(eventBody: AsyncJobStoreOptions['eventBody']) {
-      return createAsyncJobStore(db, deliveries, { eventBody, getJob: (id) => store.getJob(id) });
+      const jobs = createAsyncJobStore(db, deliveries, { eventBody, getJob: (id) => store.getJob(id) });
+      const { submitMany } = jobs;
+      // A submit that cannot commit is refused (507), and shows in the store's health like a lost write.
+      const watched = (list: Parameters<typeof submitMany>[0]) => {
+        try {
+          const results = submitMany(list);
+          health.succeeded();
+          return results;
+        } catch (err) {
+          if (isStorageError(err)) health.failed(err);
+          throw err;
+        }
+      };
+      return Object.assign(jobs, { submitMany: watched });
     },
+
+    /** Whether writes succeed, and how many passthrough records were lost while they did not. */
+    storageHealth: health.snapshot,
 
     insertJob(job: NewJob): void {
       insert.run({ ...job, stream: job.stream ? 1 : 0 });
@@ -205,7 +230,12 @@ export function openStore(options: StoreOptions) {
      */
     failInterruptedPassthrough(at: number): number {
       flush();
-      return interrupted.run(at, 'interrupted: foreman stopped before the request finished').changes;
+      try {
+        return interrupted.run(at, 'interrupted: foreman stopped before the request finished').changes;
+      } catch (err) {
+        // The first statement over the jobs table at start-up: a damaged file is named here.
+        throw isDamaged(err) ? new DatabaseDamagedError(options.file, err) : err;
+      }
     },
 
     /** Deletes finished jobs older than the retention window; returns how many. */
@@ -216,7 +246,7 @@ export function openStore(options: StoreOptions) {
 
     /** The same records, committed in a batch within `writeBehindMs`, in call order. */
     later: {
-      insertJob: (job: NewJob) => later(() => store.insertJob(job)),
+      insertJob: (job: NewJob) => later(() => store.insertJob(job), true),
       markWorking: (id: string, at: number) => later(() => store.markWorking(id, at)),
       noteKeepAliveSent: (id: string, sent: string) => later(() => store.noteKeepAliveSent(id, sent)),
       finishJob: (id: string, outcome: JobOutcome) => later(() => store.finishJob(id, outcome)),
@@ -233,6 +263,26 @@ export function openStore(options: StoreOptions) {
     },
   };
   return store;
+}
+
+/** Opens and migrates the file; a file that is not a database, or a malformed one, is named and refused. */
+function openDatabase(file: string): Database.Database {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives any process crash (kill -9 included); only an OS crash or power
+    // loss can drop the last commits. That trade buys a fsync-free hot path (ADR-0013).
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('wal_autocheckpoint = 1000');
+    verifyPragmas(db, file);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw isDamaged(err) ? new DatabaseDamagedError(file, err) : err;
+  }
 }
 
 function verifyPragmas(db: Database.Database, file: string): void {
