@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { openStore, type Store } from '../store/store.js';
+import { lockDataDir } from '../store/data-dir-lock.js';
 import { createScheduler, systemClock, type Clock, type Scheduler } from '../scheduler/scheduler.js';
 import { createOllamaClient, type OllamaClient } from '../ollama/client.js';
 import { buildServer } from '../server/build-server.js';
@@ -48,8 +49,13 @@ export async function startForeman(
   options: { clock?: Clock; logger?: FastifyServerOptions['logger']; uiRoot?: string } = {},
 ): Promise<Foreman> {
   const clock = options.clock ?? systemClock;
-  const store = openStore({ file: path.join(config.dataDir, 'foreman.db') });
-  store.failInterruptedPassthrough(clock.now());
+  // One foreman per data directory: a second one stops here, naming the first (ADR-0015).
+  const lock = lockDataDir(config.dataDir);
+  const store = lock.holding(() => {
+    const opened = openStore({ file: path.join(config.dataDir, 'foreman.db') });
+    opened.failInterruptedPassthrough(clock.now());
+    return opened;
+  });
   const webhookSecret = loadWebhookSecret(config.dataDir, config.webhookSecret);
   const ollama = createOllamaClient({ upstream: config.upstream, connections: Math.max(16, config.concurrency * 2) });
   const hub = createEventHub();
@@ -146,8 +152,10 @@ export async function startForeman(
     clearInterval(pruneTimer);
     await ollama.close();
     store.close();
+    lock.release();
     throw err;
   }
+  lock.setUrl(url);
   // Jobs accepted before a crash or restart go back in line, and their pending webhooks go out.
   runner.recover();
   dispatcher.start();
@@ -184,6 +192,7 @@ export async function startForeman(
         await ollama.close();
         store.failInterruptedPassthrough(clock.now());
         store.close();
+        lock.release();
       })();
       return closing;
     },

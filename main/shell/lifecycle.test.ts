@@ -4,8 +4,11 @@ import path from 'node:path';
 import { openStore } from '../store/store.js';
 import { startStack } from '../test-support/harness.js';
 import { createLifecycle, type CoreHandle, type Preventable, type ShellPort, type WindowPort } from './lifecycle.js';
+import { startForeman } from '../core/foreman.js';
+import { testConfig } from '../test-support/test-config.js';
+import { runningForemanWindow, startErrorMessage } from './shell-config.js';
 
-function fakeShell(options: { lock?: boolean } = {}) {
+function fakeShell(options: { lock?: boolean; answer?: boolean } = {}) {
   const log: string[] = [];
   const handlers: Record<string, ((e: Preventable) => void)[]> = {};
   const windows: (WindowPort & { url: string; visible: boolean; close(): boolean })[] = [];
@@ -43,6 +46,11 @@ function fakeShell(options: { lock?: boolean } = {}) {
       return w;
     },
     showError: (title, message) => void log.push(`error ${title}: ${message}`),
+    confirm: async (title, message, yes, no) => {
+      log.push(`ask ${title}: ${message} [${yes} / ${no}]`);
+      return options.answer ?? false;
+    },
+    openExternal: (url) => void log.push(`browser ${url}`),
     exit: (code) => {
       log.push(`exit ${code}`);
       exited(code);
@@ -148,6 +156,29 @@ describe('lifecycle', () => {
     const life = createLifecycle({ port: s.port, startCore: async () => Promise.reject(new Error('127.0.0.1:11435 is already in use')) });
     expect(await life.run()).toBe(false);
     expect(s.log).toEqual(['ready', 'error foreman could not start: 127.0.0.1:11435 is already in use', 'exit 1']);
+  });
+
+  it.each([
+    [true, 'opens the running one in the browser and exits 0', 0],
+    [false, 'quits when the user declines, exit 1', 1],
+  ])('on a data folder a running foreman holds, it says so and offers it: %s %s', async (answer, _what, code) => {
+    const stack = await startStack();
+    try {
+      const s = fakeShell({ answer });
+      // As main.ts does: the real start failure in words, with the error as its cause.
+      const config = testConfig(stack.simUrl, {}, stack.dataDir);
+      const startCore = () => startForeman(config).catch((err: unknown) => Promise.reject(new Error(startErrorMessage(err, config), { cause: err })));
+      const life = createLifecycle({ port: s.port, startCore, runningWindow: runningForemanWindow });
+      expect(await life.run()).toBe(false);
+      const question = `ask foreman is already running: foreman is already running (pid ${process.pid}) with the data folder ${stack.dataDir}, at ${stack.url}. ` +
+        'Use that one, or stop it and start the app again. [Open it in the browser / Quit]';
+      expect(s.log).toEqual(['ready', question, ...(answer ? [`browser ${stack.url}/ui/`] : []), `exit ${code}`]);
+      expect(s.windows).toEqual([]);
+      // The running one was not disturbed.
+      expect((await fetch(`${stack.url}/foreman/health`)).status).toBe(200);
+    } finally {
+      await stack.close();
+    }
   });
 
   it('with a real core: quit stops taking work, lets the running job finish, then exits', async () => {

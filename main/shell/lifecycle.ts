@@ -32,6 +32,10 @@ export interface ShellPort {
   /** Creates a hardened window loading `url`, not shown yet. */
   createWindow(url: string): WindowPort;
   showError(title: string, message: string): void;
+  /** Asks a question with two answers; resolves true for `yes`. */
+  confirm(title: string, message: string, yes: string, no: string): Promise<boolean>;
+  /** Opens a URL in the user's browser. */
+  openExternal(url: string): void;
   /** Ends the process now (Electron's `app.exit`: no more `before-quit`). */
   exit(code: number): void;
 }
@@ -46,6 +50,11 @@ export interface LifecycleOptions<C extends CoreHandle> {
   startCore: () => Promise<C>;
   /** Builds the tray once the core runs. */
   onCoreStarted?: (core: C) => void | Promise<void>;
+  /**
+   * The window of a foreman that already runs on this data, if that is why the core could not start:
+   * the app offers to open it instead.
+   */
+  runningWindow?: (err: unknown) => string | null;
   /** Quit began: the tray says so. */
   onQuitting?: () => void;
   /** Running jobs get this long to finish on quit. @default 10000 */
@@ -115,6 +124,13 @@ export function createLifecycle<C extends CoreHandle>(options: LifecycleOptions<
       try {
         core = await options.startCore();
       } catch (err) {
+        const running = options.runningWindow?.(err) ?? null;
+        if (running) {
+          const open = await port.confirm('foreman is already running', (err as Error).message, 'Open it in the browser', 'Quit');
+          if (open) port.openExternal(running);
+          port.exit(open ? 0 : 1);
+          return false;
+        }
         port.showError('foreman could not start', (err as Error).message);
         port.exit(1);
         return false;

@@ -11,7 +11,7 @@ import { startForeman, type Foreman } from '../core/foreman.js';
 import { linuxAutostart, type LoginItem } from './autostart.js';
 import { WEB_PREFERENCES, hardenContents, hardenSession } from './hardening.js';
 import { createLifecycle, type ShellPort, type WindowPort } from './lifecycle.js';
-import { clientHost, ollamaSearchPath, readShellSettings, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import { clientHost, ollamaSearchPath, readShellSettings, runningForemanWindow, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
 import { createTrayController, type TrayController } from './tray-controller.js';
 import { createTrayFeed } from './tray-feed.js';
 import { iconFile, type TrayActions, type TrayIcon } from './tray-model.js';
@@ -73,6 +73,9 @@ const port: ShellPort = {
   whenReady: () => app.whenReady(),
   createWindow,
   showError: (title, message) => dialog.showErrorBox(title, message),
+  confirm: async (title, message, yes, no) =>
+    (await dialog.showMessageBox({ type: 'info', title, message: title, detail: message, buttons: [yes, no], defaultId: 0, cancelId: 1 })).response === 0,
+  openExternal: (url) => void shell.openExternal(url),
   exit: (code) => app.exit(code),
 };
 
@@ -142,6 +145,7 @@ const lifecycle = createLifecycle({
   startCore,
   onCoreStarted,
   onQuitting: () => controller?.setQuitting(),
+  runningWindow: runningForemanWindow,
   startHidden,
   log: (message) => process.stderr.write(`${message}\n`),
 });

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../test-support/test-config.js';
 import { desktopEntry, linuxAutostart, quoteExecArg } from './autostart.js';
-import { clientHost, ollamaSearchPath, readShellSettings, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import { clientHost, ollamaSearchPath, readShellSettings, runningForemanWindow, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import { DataDirLockedError } from '../store/data-dir-lock.js';
 
 describe('shellConfig', () => {
   it('keeps data in userData and supervises Ollama by default', () => {
@@ -41,6 +42,19 @@ describe('messages and settings', () => {
     const taken = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
     expect(startErrorMessage(taken, { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toContain('127.0.0.1:11435 is already in use');
     expect(startErrorMessage(new Error('database is locked'), { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toBe('database is locked\n\nData folder: /d');
+  });
+
+  it('offers the running foreman’s window only for a data folder lock with a loopback address', () => {
+    const locked = (url: string | null) => new DataDirLockedError('/d', { pid: 42, url });
+    expect(runningForemanWindow(locked('http://127.0.0.1:11435'))).toBe('http://127.0.0.1:11435/ui/');
+    expect(runningForemanWindow(new Error('wrapped', { cause: locked('http://[::1]:9000') }))).toBe('http://[::1]:9000/ui/');
+    expect(runningForemanWindow(locked('http://evil.example:11435'))).toBeNull();
+    expect(runningForemanWindow(locked('file:///etc/passwd'))).toBeNull();
+    expect(runningForemanWindow(locked(null))).toBeNull();
+    expect(runningForemanWindow(new Error('database is locked'))).toBeNull();
+    expect(startErrorMessage(locked(null), { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toBe(
+      'foreman is already running (pid 42) with the data folder /d. Use that one, or stop it and start the app again.',
+    );
   });
 
   it('reads defaults from a missing or broken settings file and keeps what was written', () => {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type ForemanConfig } from '../core/config.js';
+import { DataDirLockedError } from '../store/data-dir-lock.js';
 
 /** `FOREMAN_*` variables still win, as for `foreman serve`; the app only changes the defaults. */
 export function shellConfig(env: NodeJS.ProcessEnv, userData: string): ForemanConfig {
@@ -39,7 +40,30 @@ export function startErrorMessage(err: unknown, config: Pick<ForemanConfig, 'lis
   if (e.code === 'EADDRINUSE') {
     return `${config.listenHost}:${config.listenPort} is already in use. Is \`foreman serve\` (or another foreman) running? Stop it, or set FOREMAN_LISTEN to another address.`;
   }
+  if (err instanceof DataDirLockedError) {
+    return `foreman is already running (pid ${err.holder.pid ?? 'unknown'}) with the data folder ${err.dir}${err.holder.url ? `, at ${err.holder.url}` : ''}. ` +
+      'Use that one, or stop it and start the app again.';
+  }
   return `${e.message ?? String(err)}\n\nData folder: ${config.dataDir}`;
+}
+
+/**
+ * The window of the foreman that already runs on this data folder, if that is why the core could not
+ * start (the error or its cause). Only a loopback http(s) address is offered to the browser.
+ */
+export function runningForemanWindow(err: unknown): string | null {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (!(e instanceof DataDirLockedError)) continue;
+    if (!e.holder.url) return null;
+    try {
+      const url = new URL('/ui/', e.holder.url);
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      return loopback && (url.protocol === 'http:' || url.protocol === 'https:') ? url.href : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 export interface ShellSettings {
