@@ -3,6 +3,7 @@
  */
 import type { JobRecord } from '../store/store.js';
 import type { JobEventType } from '../store/async-jobs.js';
+import type { OutboxPayload } from '../store/deliveries.js';
 
 export interface JobView {
   id: string;
@@ -51,13 +52,21 @@ export interface EventBodyOptions {
   maxResultBytes: number;
 }
 
-/** The webhook body `{type, timestamp, data}`; stored once and sent byte for byte on every attempt. */
-export function eventBody(job: JobRecord, type: JobEventType, now: number, options: EventBodyOptions): string {
-  const data = jobView(job);
+// In a view, `metadata` is followed by `attempts`, and nothing after them can hold this text unescaped.
+const METADATA_SLOT = '"metadata":null,"attempts":';
+
+/**
+ * The webhook body `{type, timestamp, data}`, stored and sent byte for byte on every attempt. The job's
+ * metadata is left out as `null` at `metadataAt`: the outbox puts the job's stored metadata back there,
+ * so it is stored once, not in every event (the bytes sent are the same as with it inline).
+ */
+export function eventBody(job: JobRecord, type: JobEventType, now: number, options: EventBodyOptions): OutboxPayload {
+  const data = jobView({ ...job, metadata: null });
   if (job.response !== null && Buffer.byteLength(job.response) > options.maxResultBytes) {
     data.result = null;
     data.result_url = `${options.baseUrl()}/jobs/${job.id}`;
     data.truncated = true;
   }
-  return JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
+  const body = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
+  return { body, metadataAt: job.metadata === null ? null : body.lastIndexOf(METADATA_SLOT) + '"metadata":'.length };
 }

@@ -2,6 +2,11 @@
  * JSON schemas of the /jobs surface: Fastify validates requests with them, and the OpenAPI document
  * foreman serves is built from the same objects, so the two cannot drift.
  */
+/** Deeper JSON than this gets 400 (Ollama's own requests nest a few levels). */
+export const MAX_JSON_DEPTH = 1000;
+/** `metadata` is returned with the job and in every webhook; larger than this (as JSON) gets 413. */
+export const MAX_METADATA_BYTES = 64 * 1024;
+
 export const submitBody = {
   type: 'object',
   required: ['api', 'request'],
@@ -20,7 +25,7 @@ export const submitBody = {
       additionalProperties: false,
       properties: { url: { type: 'string', minLength: 1, description: 'http(s) URL that receives Standard Webhooks.' } },
     },
-    metadata: { type: 'object', description: 'Anything; returned with the job and in every webhook.' },
+    metadata: { type: 'object', description: 'Anything up to 64 KiB of JSON; returned with the job and in every webhook.' },
     priority: { type: 'integer', minimum: -100, maximum: 100, default: 0, description: 'Higher runs first within its model.' },
   },
 } as const;
@@ -77,7 +82,14 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Submit a job',
           parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 }, description: 'The same key returns the same job, never a second one.' }],
           requestBody: { required: true, content: { 'application/json': { schema: submitBody } } },
-          responses: { 202: ok('Accepted; Location: /jobs/<id>', job), 400: err('Bad input; nothing was created'), 422: err('Idempotency-Key reused with a different request') },
+          responses: {
+            202: ok('Accepted; Location: /jobs/<id>', job),
+            400: err('Bad input; nothing was created'),
+            413: err('Body or metadata too large; nothing was created'),
+            415: err('Content-Type is not application/json'),
+            422: err('Idempotency-Key reused with a different request'),
+            507: err('foreman cannot write to its database now (disk full); nothing was created'),
+          },
         },
         get: {
           summary: 'List jobs, newest first',

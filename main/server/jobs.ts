@@ -1,5 +1,6 @@
 /** The async /jobs surface (ADR-0004): submit, get, list with a cursor, cancel; and its OpenAPI document. */
 import type { FastifyInstance } from 'fastify';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { JobRunner, SubmitInput } from '../jobs/job-runner.js';
 import type { Store } from '../store/store.js';
 import type { AsyncJobStore } from '../store/async-jobs.js';
@@ -10,7 +11,7 @@ import { normalizeModel } from '../ollama/model-name.js';
 import { checkWebhookUrl, UrlPolicyError, type AddressPolicy } from '../webhooks/url-policy.js';
 import { HttpError } from './errors.js';
 import { clientOf } from './passthrough.js';
-import { jobIdParams, listQuery, openApiDocument, submitBody } from './jobs-schemas.js';
+import { MAX_JSON_DEPTH, MAX_METADATA_BYTES, jobIdParams, listQuery, openApiDocument, submitBody } from './jobs-schemas.js';
 
 export interface JobsDeps {
   runner: JobRunner;
@@ -19,6 +20,27 @@ export interface JobsDeps {
   /** Which networks webhook receivers may be on; the dispatcher checks the same policy on every attempt. */
   addressPolicy: AddressPolicy;
 }
+
+/** True if `text` (JSON) nests arrays and objects deeper than `max`; strings are skipped, escapes too. */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+const compilers = AjvCompiler();
+// Bodies are taken as sent: no coercion ("5", true and null are not a priority) and no silently dropped
+// fields. Query strings are text, so they keep Fastify's coercion (limit=10).
+const strictBody = compilers({}, { customOptions: { coerceTypes: false, removeAdditional: false } });
+const coercing = compilers({}, { customOptions: {} });
 
 interface SubmitBody {
   api: SubmitInput['api'];
@@ -31,6 +53,16 @@ interface SubmitBody {
 export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<void> {
   const { runner, store, jobs } = deps;
   const document = openApiDocument();
+
+  app.setValidatorCompiler((route) => (route.httpPart === 'body' ? strictBody(route) : coercing(route)));
+  // Fastify's own JSON parser (with its __proto__ guard), behind a depth limit: what is accepted is
+  // stored and sent as JSON again, and serialising 100,000 levels overflows the stack.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    parseJson(request, body as string, done);
+  });
 
   app.get('/openapi.json', async () => document);
 
@@ -48,6 +80,9 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
       throw new HttpError(400, 'Idempotency-Key must be one value of 1 to 255 characters');
+    }
+    if (body.metadata !== undefined && Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
+      throw new HttpError(413, `metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB`);
     }
     let result;
     try {

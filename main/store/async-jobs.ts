@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { FIGURE_KEYS, type JobFigures, type JobState } from '../../shared/types.js';
-import type { DeliveryStore } from './deliveries.js';
+import type { DeliveryStore, OutboxPayload } from './deliveries.js';
 import type { JobRecord, NewJob } from './store.js';
 import { isStorageError } from './storage-errors.js';
 
@@ -37,8 +37,8 @@ export interface AsyncJobQuery {
 export type SubmitResult = { job: JobRecord; created: boolean } | { conflict: JobRecord };
 
 export interface AsyncJobStoreOptions {
-  /** The exact webhook body for an event (the store signs nothing; the body is stored as sent). */
-  eventBody(job: JobRecord, type: JobEventType, now: number): string;
+  /** The exact webhook body for an event (the store signs nothing; the body is stored as sent, or without the job's metadata). */
+  eventBody(job: JobRecord, type: JobEventType, now: number): string | OutboxPayload;
   getJob(id: string): JobRecord | undefined;
 }
 

@@ -7,6 +7,15 @@ import { randomHex } from '../core/ids.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'exhausted' | 'disabled';
 
+/**
+ * An outbox body without its job's metadata: `null` stands at `metadataAt` (a character offset) where
+ * the job's metadata JSON goes, so large metadata is stored once and not in every event of the job.
+ */
+export interface OutboxPayload {
+  body: string;
+  metadataAt: number | null;
+}
+
 export interface Delivery {
   id: string;
   job_id: string;
@@ -67,7 +76,21 @@ export interface DeliveryQuery {
 
 type Row = Record<string, unknown>;
 
-const toDelivery = (r: Row): Delivery => ({ ...(r as unknown as Delivery), redelivery: r.redelivery === 1 });
+/** The body as sent: the job's metadata put back in its place (the bytes are the same on every attempt). */
+function whole(r: Row): string {
+  const payload = r.payload as string;
+  const at = r.metadata_at as number | null;
+  const metadata = r.job_metadata as string | null;
+  return at === null || metadata === null ? payload : payload.slice(0, at) + metadata + payload.slice(at + 4);
+}
+
+const toDelivery = (r: Row): Delivery => {
+  const { metadata_at: _at, job_metadata: _m, ...rest } = r;
+  return { ...(rest as unknown as Delivery), payload: whole(r), redelivery: r.redelivery === 1 };
+};
+
+// Every read of a delivery joins its job for the metadata its payload leaves out.
+const SELECT = `SELECT d.*, j.metadata AS job_metadata FROM deliveries d LEFT JOIN jobs j ON j.id = d.job_id`;
 const toAttempt = (r: Row): DeliveryAttempt => ({
   ...(r as unknown as DeliveryAttempt),
   redelivery: r.redelivery === 1,
@@ -80,14 +103,14 @@ export function newDeliveryId(now: number): string {
 }
 
 export function createDeliveryStore(db: Database.Database) {
-  const insert = db.prepare(`INSERT INTO deliveries (id, job_id, sequence, type, url, payload, state, next_attempt_at, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`);
+  const insert = db.prepare(`INSERT INTO deliveries (id, job_id, sequence, type, url, payload, metadata_at, state, next_attempt_at, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`);
   // Per-job order: a delivery waits while an earlier one of the same job is still pending.
-  const due = db.prepare(`SELECT d.* FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+  const due = db.prepare(`${SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ?
       AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.job_id = d.job_id AND e.sequence < d.sequence AND e.state = 'pending')
       ORDER BY d.next_attempt_at, d.id LIMIT ?`);
   const nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`);
-  const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
+  const byId = db.prepare(`${SELECT} WHERE d.id = ?`);
   const insertAttempt = db.prepare(`INSERT INTO delivery_attempts (delivery_id, attempt, redelivery, started_at, duration_ms,
       request_headers, status, error_class, error, response_body, next_attempt_at)
       VALUES (@deliveryId, @attempt, @redelivery, @startedAt, @durationMs, @requestHeaders, @status, @errorClass, @error, @responseBody, @nextAttemptAt)`);
@@ -121,9 +144,10 @@ export function createDeliveryStore(db: Database.Database) {
 
   return {
     /** Adds the outbox row for one job event; call inside the job's transaction. */
-    enqueue(jobId: string, sequence: number, type: string, url: string, payload: string, now: number): string {
+    enqueue(jobId: string, sequence: number, type: string, url: string, payload: string | OutboxPayload, now: number): string {
       const id = newDeliveryId(now);
-      insert.run(id, jobId, sequence, type, url, payload, now, now);
+      const { body, metadataAt } = typeof payload === 'string' ? { body: payload, metadataAt: null } : payload;
+      insert.run(id, jobId, sequence, type, url, body, metadataAt, now, now);
       return id;
     },
 
@@ -183,13 +207,13 @@ export function createDeliveryStore(db: Database.Database) {
     list(query: DeliveryQuery = {}): Delivery[] {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (query.state) { where.push('state = ?'); params.push(query.state); }
-      if (query.jobId) { where.push('job_id = ?'); params.push(query.jobId); }
-      if (query.failed) where.push(`(state IN ('exhausted', 'disabled') OR (state = 'pending' AND attempts > 0))`);
-      if (query.since !== undefined) { where.push('created_at >= ?'); params.push(query.since); }
-      if (query.before) { where.push('id < ?'); params.push(query.before); }
+      if (query.state) { where.push('d.state = ?'); params.push(query.state); }
+      if (query.jobId) { where.push('d.job_id = ?'); params.push(query.jobId); }
+      if (query.failed) where.push(`(d.state IN ('exhausted', 'disabled') OR (d.state = 'pending' AND d.attempts > 0))`);
+      if (query.since !== undefined) { where.push('d.created_at >= ?'); params.push(query.since); }
+      if (query.before) { where.push('d.id < ?'); params.push(query.before); }
       params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));
-      const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id DESC LIMIT ?`;
       return (db.prepare(sql).all(...params) as Row[]).map(toDelivery);
     },
 

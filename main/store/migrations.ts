@@ -80,4 +80,7 @@ export const MIGRATIONS: readonly string[] = [
   // runner for the next job in its lane (null: forwarded untouched), and the Ollama host that ran the job.
   `ALTER TABLE jobs ADD COLUMN keep_alive_sent TEXT;
    ALTER TABLE jobs ADD COLUMN host TEXT;`,
+  // A job's metadata is stored once, in its row: an outbox payload keeps `null` at metadata_at (a
+  // character offset) where the metadata goes back when the delivery is read. Older rows are whole.
+  `ALTER TABLE deliveries ADD COLUMN metadata_at INTEGER;`,
 ];
