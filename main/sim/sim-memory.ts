@@ -50,13 +50,24 @@ export function slotsOf(model: SimModel, parallel: number): number {
   return model.kind === 'embedding' ? 1 : Math.max(1, Math.trunc(parallel));
 }
 
+/**
+ * The context a runner really gets (its `/api/ps` `context_length`): the server caps `num_ctx` at the
+ * model's trained context ("requested context size too large for model"). Reload decisions still
+ * compare the `num_ctx` asked for.
+ */
+export function contextOf(model: SimModel, numCtx: number): number {
+  return Math.min(Math.max(MIN_NUM_CTX, Math.trunc(numCtx)), model.contextLength);
+}
+
 export function footprintOf(model: SimModel, numCtx: number, parallel: number): number {
-  return model.sizeBytes + Math.max(MIN_NUM_CTX, Math.trunc(numCtx)) * slotsOf(model, parallel) * model.kvBytesPerToken;
+  return model.sizeBytes + contextOf(model, numCtx) * slotsOf(model, parallel) * model.kvBytesPerToken;
 }
 
 /**
- * The bytes a runner of `model` takes (its `/api/ps` `size`): the weights plus `num_ctx × slots ×
- * kvBytesPerToken`. `model` is a name or spec as given to the simulator's `models` option.
+ * The bytes a runner of `model` takes (its `/api/ps` `size`): the weights plus `context × slots ×
+ * kvBytesPerToken`, where the context is `num_ctx` capped at the model's trained context (131072 for
+ * chat models, 2048 for embedding models). `model` is a name or spec as given to the simulator's
+ * `models` option.
  */
 export function simFootprint(model: string | SimModelSpec, options: Partial<RunnerOptions> = {}, parallel = 1): number {
   return footprintOf(toSimModel(model, 0n), options.numCtx ?? DEFAULT_RUNNER_OPTIONS.numCtx, parallel);

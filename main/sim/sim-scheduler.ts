@@ -10,7 +10,7 @@
  * `maxQueue` only bounds load waits.
  */
 import { BUSY_MESSAGE } from '../ollama/wire.js';
-import { DEFAULT_RUNNER_OPTIONS, footprintOf, optionsNeedReload, slotsOf, type RunnerOptions } from './sim-memory.js';
+import { contextOf, DEFAULT_RUNNER_OPTIONS, footprintOf, optionsNeedReload, slotsOf, type RunnerOptions } from './sim-memory.js';
 import type { SimModel } from './sim-models.js';
 import { nowNs, rejectOnAbort, sleep } from './sim-time.js';
 
@@ -345,7 +345,7 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
       return [...runners.values()]
         .map((r) => ({
           model: r.model,
-          contextLength: r.options.numCtx,
+          contextLength: contextOf(r.model, r.options.numCtx),
           size: r.size,
           sizeVram: r.sizeVram,
           loading: r.loading,

@@ -239,7 +239,8 @@ describe('GPU memory', () => {
   it('footprint is the weights plus num_ctx × slots × kvBytesPerToken; embedding models have one slot', () => {
     expect(simFootprint(spec('alpha'))).toBe(GiB + 4096 * 65536);
     expect(simFootprint(spec('alpha'), { numCtx: 2048 }, 4)).toBe(GiB + 2048 * 4 * 65536);
-    expect(simFootprint(spec('embedder'), { numCtx: 2048 }, 4)).toBe(GiB / 4 + 2048 * 16384);
+    expect(simFootprint(spec('embedder'), { numCtx: 1024 }, 4)).toBe(GiB / 4 + 1024 * 16384);
+    expect(simFootprint(spec('embedder'), { numCtx: 8192 })).toBe(GiB / 4 + 2048 * 16384); // capped at its trained context
     expect(simFootprint({ name: 'x', sizeBytes: 100, kvBytesPerToken: 2 }, { numCtx: 10 })).toBe(120);
     expect(simFootprint('llama3.2')).toBe(2019393189 + 4096 * 65536);
   });
@@ -333,9 +334,9 @@ describe('GPU memory', () => {
       const byName = Object.fromEntries((await ps(url)).map((m) => [m.name, m]));
       const alpha = simFootprint(spec('alpha'), { numCtx: 2048 }, 2);
       const embedder = simFootprint(spec('embedder'), {}, 2);
-      expect(embedder).toBe(GiB / 4 + 4096 * 16384); // one slot, whatever `parallel` says
+      expect(embedder).toBe(GiB / 4 + 2048 * 16384); // one slot whatever `parallel` says, and at most its trained 2048 tokens
       expect(byName['alpha:latest']).toMatchObject({ size: alpha, size_vram: alpha, context_length: 2048 });
-      expect(byName['embedder:latest']).toMatchObject({ size: embedder, size_vram: embedder, context_length: 4096 });
+      expect(byName['embedder:latest']).toMatchObject({ size: embedder, size_vram: embedder, context_length: 2048 });
       expect(byName['beta:latest']).toMatchObject({ size: simFootprint(spec('beta'), {}, 2), size_vram: 0 }); // num_gpu 0: all on the CPU
       const expiresIn = (m: PsModel | undefined) => Date.parse(m?.expires_at ?? '') - Date.now();
       expect(expiresIn(byName['alpha:latest'])).toBeGreaterThan(3590_000);
@@ -365,8 +366,8 @@ describe('runner options', () => {
       expect(await loadsAfter({ temperature: 0.1, top_p: 0.5, seed: 7, num_predict: 2, stop: ['x'] })).toBe(1);
       expect(await loadsAfter({ num_batch: 256 })).toBe(2);
       expect(await loadsAfter({ num_batch: 256, temperature: 1.5 })).toBe(2);
-      expect(await loadsAfter({ num_batch: 256, num_ctx: 8192 })).toBe(3);
-      expect((await ps(url))[0]?.context_length).toBe(8192);
+      expect(await loadsAfter({ num_batch: 256, num_ctx: 1024 })).toBe(3);
+      expect((await ps(url))[0]?.context_length).toBe(1024);
       expect(sim.stats()).toMatchObject({ unloads: 2, evictions: 2 });
     });
   });
