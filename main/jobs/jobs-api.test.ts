@@ -141,7 +141,10 @@ describe('DELETE /jobs/<id>', () => {
     stack.foreman.scheduler.resume();
     await expect.poll(() => hook.forJob(json.id).map((e) => e.body.type)).toEqual(['job.queued', 'job.canceled']);
     expect(stack.sim.stats().requests).toBe(0);
-    expect((await fetch(`${stack.url}/jobs/${json.id}`, { method: 'DELETE' })).status).toBe(200);
+    // Canceled is ended: a second cancel is 409 like any ended job (README).
+    const again = await fetch(`${stack.url}/jobs/${json.id}`, { method: 'DELETE' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({ error: `job ${json.id} already canceled` });
   });
 
   it('aborts the Ollama request of a working job and sends exactly one terminal webhook', async () => {

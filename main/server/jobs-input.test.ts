@@ -1,6 +1,6 @@
 /**
  * Hostile and sloppy input to /jobs against a real foreman: every bad body gets a 4xx `{"error"}` and
- * creates nothing, and metadata is capped and stored once.
+ * creates nothing, metadata is capped and stored once, and the small contract points the README states.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
@@ -98,5 +98,36 @@ describe('hostile /jobs bodies', () => {
     // A delivery read back (log, redeliver) has the body exactly as sent.
     const sent = hook.forJob(id).map((e) => e.raw);
     expect(stack.foreman.store.deliveries.list({ jobId: id }).map((d) => d.payload).reverse()).toEqual(sent);
+  });
+});
+
+describe('the /jobs contract', () => {
+  it('a POST without a Content-Type gets 400 like other bad input; another type gets 415', async () => {
+    const body = '{"api":"generate","request":{"model":"llama3.2","prompt":"x"}}';
+    expect(await raw('POST', '/jobs', {}, body)).toEqual({ status: 400, json: { error: 'POST /jobs wants a JSON body with Content-Type: application/json' } });
+    expect((await raw('POST', '/jobs', { 'content-type': 'text/plain' }, body)).status).toBe(415);
+    expect((await raw('POST', '/jobs', { 'content-type': 'application/json; charset=utf-8' }, body)).status).toBe(202);
+  });
+
+  it('an unknown cursor gets 400 instead of the first page', async () => {
+    const first = await raw('GET', '/jobs?limit=1', {});
+    const cursor = first.json.next_cursor as string;
+    expect(typeof cursor).toBe('string');
+    expect((await raw('GET', `/jobs?limit=1&cursor=${cursor}`, {})).status).toBe(200);
+    expect(await raw('GET', '/jobs?cursor=zzz', {})).toEqual({ status: 400, json: { error: 'unknown cursor "zzz": pass a next_cursor from a previous page' } });
+    // A passthrough job's id is not a /jobs cursor either.
+    await (await fetch(`${stack.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"x","stream":false}' })).text();
+    stack.foreman.store.flush();
+    const [passthrough] = stack.foreman.store.listJobs({ source: 'passthrough' });
+    expect((await raw('GET', `/jobs?cursor=${passthrough!.id}`, {})).status).toBe(400);
+  });
+
+  it('DELETE answers 200 only to the call that cancels; an ended job, canceled included, gets 409', async () => {
+    stack.foreman.scheduler.pause();
+    const { json } = await post('{"api":"generate","request":{"model":"llama3.2","prompt":"wait"}}');
+    const id = json.id as string;
+    const first = await raw('DELETE', `/jobs/${id}`, {});
+    expect([first.status, first.json.state]).toEqual([200, 'canceled']);
+    expect(await raw('DELETE', `/jobs/${id}`, {})).toEqual({ status: 409, json: { error: `job ${id} already canceled` } });
   });
 });

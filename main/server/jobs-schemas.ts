@@ -94,7 +94,10 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'List jobs, newest first',
           parameters: Object.entries(listQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
-          responses: { 200: ok('A page of jobs', { type: 'object', properties: { jobs: { type: 'array', items: job }, next_cursor: { type: ['string', 'null'] } } }) },
+          responses: {
+            200: ok('A page of jobs', { type: 'object', properties: { jobs: { type: 'array', items: job }, next_cursor: { type: ['string', 'null'] } } }),
+            400: err('Bad query, or a cursor that is not a job id'),
+          },
         },
       },
       '/jobs/{id}': {

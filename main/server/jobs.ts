@@ -63,6 +63,12 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
     if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     parseJson(request, body as string, done);
   });
+  app.addHook('onRequest', async (request) => {
+    // A body without a Content-Type is bad input like any other (Fastify would say 415).
+    if (request.method === 'POST' && request.headers['content-type'] === undefined) {
+      throw new HttpError(400, 'POST /jobs wants a JSON body with Content-Type: application/json');
+    }
+  });
 
   app.get('/openapi.json', async () => document);
 
@@ -116,6 +122,7 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
 
   app.get<{ Querystring: { state?: JobState; model?: string; limit: number; cursor?: string } }>('/', { schema: { querystring: listQuery } }, async (request) => {
     const q = request.query;
+    if (q.cursor !== undefined && store.getJob(q.cursor)?.source !== 'jobs') throw new HttpError(400, `unknown cursor "${q.cursor}": pass a next_cursor from a previous page`);
     const page = jobs.list({ state: q.state, lane: q.model ? normalizeModel(q.model) : undefined, limit: q.limit, before: q.cursor });
     return { jobs: page.map(jobView), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
   });
@@ -123,8 +130,9 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
   app.delete<{ Params: { id: string } }>('/:id', { schema: { params: jobIdParams } }, async (request) => {
     const before = store.getJob(request.params.id);
     if (!before || before.source !== 'jobs') throw new HttpError(404, `job ${request.params.id} not found`);
-    const after = runner.cancel(request.params.id) ?? before;
-    if (after.state !== 'canceled') throw new HttpError(409, `job ${after.id} already ${after.state}`);
+    // An ended job (canceled included) answers 409: only the call that cancels it gets a 200.
+    const after = before.state === 'queued' || before.state === 'working' ? (runner.cancel(request.params.id) ?? before) : before;
+    if (after === before || after.state !== 'canceled') throw new HttpError(409, `job ${after.id} already ${after.state}`);
     return jobView(after);
   });
 }
