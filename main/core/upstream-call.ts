@@ -32,6 +32,8 @@ export interface UpstreamCall {
   client?: ServerResponse;
   /** Every chunk, after the client has it (the transcript tee). */
   onChunk(chunk: Buffer): void;
+  /** Models to unload before the request, to make room for its runner (`Slot.unloadFirst`). */
+  unloadFirst?: readonly string[];
 }
 
 /** Why Ollama gave no answer, naming the address foreman tried. */
@@ -42,8 +44,10 @@ export function unreachableMessage(ollama: OllamaClient, err: unknown): string {
 
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamOutcome> {
   const { ollama, signal, client, onChunk } = call;
+  for (const model of call.unloadFirst ?? []) await ollama.unload(model, signal);
   let upstream: Dispatcher.ResponseData;
   try {
+    if (signal.aborted) return { kind: 'stopped', upstream: null };
     upstream = await ollama.request({ method: 'POST', path: call.path, headers: call.headers, body: call.body, signal });
   } catch (err) {
     return signal.aborted ? { kind: 'stopped', upstream: null } : { kind: 'unreachable', message: unreachableMessage(ollama, err) };

@@ -129,6 +129,7 @@ export function createJobRunner(options: JobRunnerOptions) {
         body: upstreamBody(job, slot),
         signal: controller.signal,
         onChunk: (chunk) => board.chunk(id, chunk),
+        unloadFirst: slot.unloadFirst,
       });
       const finishedAt = clock.now();
       // Stopped: canceled (already recorded) or abandoned at shutdown (re-queued at the next start).

@@ -117,6 +117,26 @@ export function createOllamaClient(options: OllamaClientOptions) {
       return out;
     },
 
+    /**
+     * Asks Ollama to unload a model now (`keep_alive: 0` with no prompt: `done_reason: "unload"`).
+     * Best effort: a failure only means Ollama picks what to evict itself.
+     */
+    async unload(model: string, signal?: AbortSignal): Promise<void> {
+      try {
+        const res = await dispatcher.request({
+          origin: upstream.origin,
+          method: 'POST',
+          path: `${upstream.prefix}/api/generate`,
+          headers: { host: upstream.host, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, keep_alive: 0 }),
+          signal: signal ?? AbortSignal.timeout(5000),
+        });
+        await res.body.dump();
+      } catch {
+        // Ollama will evict by its own rule.
+      }
+    },
+
     /** True if something answers `GET /` at the upstream. */
     async isUp(timeoutMs = 1000): Promise<boolean> {
       try {

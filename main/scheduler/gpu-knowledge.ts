@@ -50,18 +50,29 @@ export interface Holding {
   model: string;
 }
 
-/** Whether these runners can be resident together. One runner alone always fits (Ollama offloads). */
-export function fitsTogether(k: GpuKnowledge, runners: readonly Holding[]): boolean {
-  if (runners.length <= 1) return true;
-  if (runners.length > k.maxLoaded) return false;
+export type FitVerdict = 'fits' | 'does-not-fit' | 'unknown';
+
+/**
+ * Whether these runners can be resident together: certainly, certainly not, or not known yet. One
+ * runner alone always fits (Ollama offloads what the GPU cannot hold).
+ */
+export function fitVerdict(k: GpuKnowledge, runners: readonly Holding[]): FitVerdict {
+  if (runners.length <= 1) return 'fits';
+  if (runners.length > k.maxLoaded) return 'does-not-fit';
   let total = 0;
   for (const r of runners) {
     const bytes = k.budget === null ? k.footprints.get(r.key) : footprint(k, r.key, r.model);
-    if (bytes === undefined || bytes === null) return false;
+    if (bytes === undefined || bytes === null) return 'unknown';
     total += bytes;
   }
-  if (k.budget !== null) return total <= k.budget;
-  return total <= k.lower && total < k.upper;
+  if (k.budget !== null) return total <= k.budget ? 'fits' : 'does-not-fit';
+  if (total <= k.lower && total < k.upper) return 'fits';
+  return total >= k.upper ? 'does-not-fit' : 'unknown';
+}
+
+/** Only a certain fit counts: a wrong guess would cost a reload of work that was waiting. */
+export function fitsTogether(k: GpuKnowledge, runners: readonly Holding[]): boolean {
+  return fitVerdict(k, runners) === 'fits';
 }
 
 /** The budget to show: configured, else the learned lower bound (0 while nothing is known). */

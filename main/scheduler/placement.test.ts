@@ -32,12 +32,12 @@ const GB = 1e9;
 describe('decide: one runner at a time (nothing known to fit together)', () => {
   it('keeps serving the loaded lane while it has work', () => {
     const lanes = lanesOf(job('a', 0), job('b', 10), job('a', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'a', load: false, evicts: [] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'a', load: false, evicts: [], unload: [] });
   });
 
   it('loads the lane whose oldest job waited longest when the loaded one is empty, evicting the idle runner', () => {
     const lanes = lanesOf(job('b', 30), job('c', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'c', load: true, evicts: ['a'] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'c', load: true, evicts: ['a'], unload: [] });
   });
 
   it('prefers a runner Ollama already holds over an older lane', () => {
@@ -62,7 +62,7 @@ describe('decide: one runner at a time (nothing known to fit together)', () => {
     const busy = input(lanes, { now: 40_001, runners: new Map([runner('a', 1)]), concurrency: 2 });
     expect(decide(busy)).toBeNull();
     const idle = input(lanes, { now: 40_001, runners: new Map([runner('a', 0)]), lastServed: new Map([['a', 40_000]]) });
-    expect(decide(idle)).toEqual({ lane: 'b', load: true, evicts: ['a'] });
+    expect(decide(idle)).toEqual({ lane: 'b', load: true, evicts: ['a'], unload: [] });
   });
 
   it('measures starvation from when a lane was last served, not from its oldest job', () => {
@@ -93,7 +93,7 @@ describe('decide: runners that fit together', () => {
     learnResident(knowledge, [{ key: 'b', bytes: 4 * GB }]);
     const lanes = lanesOf(job('a', 0), job('b', 1));
     const runners = new Map([runner('a', 1)]);
-    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [] });
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [], unload: [] });
   });
 
   it('learns from /api/ps that two runners fit together without a configured budget', () => {
@@ -102,7 +102,7 @@ describe('decide: runners that fit together', () => {
     const runners = new Map([runner('a', 1)]);
     expect(decide(input(lanes, { runners, knowledge }))).toBeNull();
     learnResident(knowledge, [{ key: 'a', bytes: 3 * GB }, { key: 'b', bytes: 4 * GB }]);
-    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [] });
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [], unload: [] });
   });
 
   it('drains first where the load would evict a runner with waiting work, even if something else could go', () => {
@@ -113,18 +113,32 @@ describe('decide: runners that fit together', () => {
     expect(decide(input(lanes, { runners: new Map([runner('a', 0)]), knowledge }))?.lane).toBe('a');
   });
 
+  it('unloads a runner without work itself when the new one certainly does not fit, so Ollama cannot pick one with work', () => {
+    const knowledge = createGpuKnowledge({ budget: 8 * GB });
+    learnResident(knowledge, [{ key: 'embed', bytes: 0.3 * GB }]);
+    learnResident(knowledge, [{ key: 'chat1', bytes: 5 * GB }]);
+    learnResident(knowledge, [{ key: 'chat2', bytes: 5 * GB }]);
+    const lanes = lanesOf(job('chat2', 0), job('embed', 5));
+    // embed is idle but has waiting work; chat1 is idle with none: chat1 goes, embed stays.
+    const runners = new Map([runner('embed', 0, { keepAliveMs: 1 }), runner('chat1', 0)]);
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'embed', load: false, evicts: [], unload: [] });
+    const busyEmbed = new Map([runner('embed', 1, { keepAliveMs: 1 }), runner('chat1', 0)]);
+    expect(decide(input(lanes, { runners: busyEmbed, knowledge }))).toEqual({ lane: 'chat2', load: true, evicts: ['chat1'], unload: ['chat1'] });
+  });
+
   it('keeps at most --max-loaded runners', () => {
     const knowledge = createGpuKnowledge({ budget: 100 * GB, maxLoaded: 2 });
     for (const k of ['a', 'b', 'c']) learnResident(knowledge, [{ key: k, bytes: GB }]);
     const lanes = lanesOf(job('c', 0));
     const victims = victimsFor(lanes.get('c')!, new Map([runner('a', 0, { keepAliveMs: 600_000 }), runner('b', 0)]), knowledge);
-    expect(victims.map((v) => v.key)).toEqual(['b']);
+    expect(victims.all.map((v) => v.key)).toEqual(['b']);
+    expect(victims.unload.map((v) => v.key)).toEqual(['b']);
   });
 
   it('treats another runner option of a loaded model as a reload that replaces it', () => {
     const knowledge = createGpuKnowledge({ budget: 100 * GB });
     const lanes = lanesOf(job('llama3.2:latest · num_ctx 8192', 0));
     const d = decide(input(lanes, { runners: new Map([runner('llama3.2:latest')]), knowledge }));
-    expect(d).toEqual({ lane: 'llama3.2:latest · num_ctx 8192', load: true, evicts: ['llama3.2:latest'] });
+    expect(d).toEqual({ lane: 'llama3.2:latest · num_ctx 8192', load: true, evicts: ['llama3.2:latest'], unload: [] });
   });
 });

@@ -10,7 +10,7 @@
  *   idle. A lane being served is never starving, so saturated lanes take turns of at least `maxWaitMs`.
  */
 import type { Lane } from './lanes.js';
-import { fitsTogether, type GpuKnowledge } from './gpu-knowledge.js';
+import { fitVerdict, type GpuKnowledge } from './gpu-knowledge.js';
 
 export interface RunnerView {
   key: string;
@@ -39,26 +39,43 @@ export interface Decision {
   lane: string;
   /** Ollama must load the runner for this start. */
   load: boolean;
-  /** Runners Ollama will unload to make room (foreman's prediction of Ollama's choice). */
+  /** Runners that leave memory for this load (foreman's prediction). */
   evicts: string[];
+  /** Of those, the ones foreman unloads itself first (`Victims.unload`). */
+  unload: string[];
 }
 
-/** Ollama's order of eviction: idle runners first, then the shortest keep_alive, then least recently used. */
-function evictionOrder(a: RunnerView, b: RunnerView): number {
-  return Number(a.inFlight > 0) - Number(b.inFlight > 0) || a.keepAliveMs - b.keepAliveMs || a.lastUsedAt - b.lastUsedAt;
+export interface Victims {
+  /** Runners that must go for the lane's runner to load (none if it is already held). */
+  all: RunnerView[];
+  /**
+   * Those foreman unloads itself before the load, because they certainly do not fit beside it: so
+   * Ollama, which picks its own victim, never unloads a runner foreman meant to keep.
+   */
+  unload: RunnerView[];
 }
 
-/** The runners that must go for `lane`'s runner to load (none if it is already held). */
-export function victimsFor(lane: Lane, runners: ReadonlyMap<string, RunnerView>, knowledge: GpuKnowledge): RunnerView[] {
-  if (runners.has(lane.name)) return [];
-  const victims: RunnerView[] = [];
+/** Which runner goes first: one with no work at all, then idle ones, the shortest keep_alive, the least recently used. */
+function evictionOrder(lanes: ReadonlyMap<string, Lane>): (a: RunnerView, b: RunnerView) => number {
+  const busy = (r: RunnerView) => Number(r.inFlight > 0) * 2 + Number((lanes.get(r.key)?.size ?? 0) > 0);
+  return (a, b) => busy(a) - busy(b) || a.keepAliveMs - b.keepAliveMs || a.lastUsedAt - b.lastUsedAt;
+}
+
+export function victimsFor(lane: Lane, runners: ReadonlyMap<string, RunnerView>, knowledge: GpuKnowledge, lanes: ReadonlyMap<string, Lane> = new Map()): Victims {
+  if (runners.has(lane.name)) return { all: [], unload: [] };
+  const all: RunnerView[] = [];
+  const unload: RunnerView[] = [];
   const keep: RunnerView[] = [];
-  // Ollama keeps one runner per model: another variant of this model is always replaced.
-  for (const r of runners.values()) (r.model === lane.model ? victims : keep).push(r);
-  keep.sort(evictionOrder);
+  // Ollama keeps one runner per model: another variant of this model is always replaced (by Ollama).
+  for (const r of runners.values()) (r.model === lane.model ? all : keep).push(r);
+  keep.sort(evictionOrder(lanes));
   const incoming = { key: lane.name, model: lane.model };
-  while (keep.length > 0 && !fitsTogether(knowledge, [...keep, incoming])) victims.push(keep.shift() as RunnerView);
-  return victims;
+  for (let verdict = fitVerdict(knowledge, [...keep, incoming]); keep.length > 0 && verdict !== 'fits'; verdict = fitVerdict(knowledge, [...keep, incoming])) {
+    const victim = keep.shift() as RunnerView;
+    all.push(victim);
+    if (verdict === 'does-not-fit') unload.push(victim);
+  }
+  return { all, unload };
 }
 
 /** Oldest first across lanes: earlier arrival, then earlier sequence number. */
@@ -89,12 +106,10 @@ export function decide(input: DecideInput): Decision | null {
 
   let blocked: ReadonlySet<string> = new Set();
   if (starving) {
-    const victims = victimsFor(starving, runners, knowledge);
+    const victims = victimsFor(starving, runners, knowledge, lanes);
     // Starvation overrides draining waiting work, never work in flight: busy victims finish first.
-    if (!victims.some((v) => v.inFlight > 0)) {
-      return { lane: starving.name, load: !runners.has(starving.name), evicts: victims.map((v) => v.key) };
-    }
-    blocked = new Set(victims.map((v) => v.key));
+    if (!victims.all.some((v) => v.inFlight > 0)) return start(starving, victims, !runners.has(starving.name));
+    blocked = new Set(victims.all.map((v) => v.key));
   }
 
   // 1. Runners already serving, with a free slot; 2. runners Ollama holds idle. No load either way.
@@ -110,20 +125,24 @@ export function decide(input: DecideInput): Decision | null {
       warmBusy = busy;
     }
   }
-  if (warm) return { lane: warm.name, load: false, evicts: [] };
+  if (warm) return { lane: warm.name, load: false, evicts: [], unload: [] };
   // While a starving lane waits for its victims to go idle, nothing new loads.
   if (starving) return null;
 
   // 3. A load that evicts nothing with work left: the lane whose oldest job waited longest.
   let best: Lane | null = null;
-  let bestVictims: RunnerView[] = [];
+  let bestVictims: Victims = { all: [], unload: [] };
   for (const lane of lanes.values()) {
     if (lane.size === 0 || runners.has(lane.name)) continue;
     if (best && !olderThan(lane, best)) continue;
-    const victims = victimsFor(lane, runners, knowledge);
-    if (victims.some((v) => hasWork(v.key))) continue;
+    const victims = victimsFor(lane, runners, knowledge, lanes);
+    if (victims.all.some((v) => hasWork(v.key))) continue;
     best = lane;
     bestVictims = victims;
   }
-  return best ? { lane: best.name, load: true, evicts: bestVictims.map((v) => v.key) } : null;
+  return best ? start(best, bestVictims, true) : null;
+}
+
+function start(lane: Lane, victims: Victims, load: boolean): Decision {
+  return { lane: lane.name, load, evicts: victims.all.map((v) => v.key), unload: victims.unload.map((v) => v.model) };
 }

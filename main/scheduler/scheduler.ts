@@ -62,6 +62,8 @@ export interface Slot {
   readonly switched: boolean;
   /** More jobs of this lane were waiting when it started: a keep_alive that unloads must be raised. */
   readonly holdRunner: boolean;
+  /** Models to unload before this job's request, so Ollama makes room by dropping those and no other. */
+  readonly unloadFirst: readonly string[];
   /** The keep_alive this request sets on its runner (ms, Infinity = forever); Ollama's eviction order. */
   keepAlive(ms: number): void;
   release(): void;
@@ -187,6 +189,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
         lane: d.lane,
         switched: d.load,
         holdRunner,
+        unloadFirst: d.unload,
         keepAlive(ms) {
           runner.keepAliveMs = ms;
         },

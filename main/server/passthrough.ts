@@ -138,7 +138,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     if (keep.sent) store.later.noteKeepAliveSent(id, keep.sent);
     const outcome = await callUpstream({
       ollama, path: request.url, headers: request.headers, body: keep.sent ? withKeepAlive(raw, keep.sent) : raw, signal: abort.signal,
-      client: res, onChunk: (chunk) => board.chunk(id, chunk),
+      client: res, onChunk: (chunk) => board.chunk(id, chunk), unloadFirst: slot.unloadFirst,
     });
     slot.release();
     res.off('close', onClose);
