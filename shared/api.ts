@@ -82,6 +82,11 @@ export interface DeliveryRow {
   last_status: number | null;
   last_error: string | null;
   redelivery: boolean;
+  /**
+   * A pending delivery behind an earlier one of the same job that is still pending (a job's webhooks
+   * go in order): that one, and when it is tried next. Null otherwise.
+   */
+  waiting_for: { id: string; type: string; next_attempt_at: string | null } | null;
 }
 
 export interface DeliveryAttemptRow {

@@ -101,6 +101,19 @@ describe('GET /foreman/deliveries', () => {
     expect(page2.json).toMatchObject({ deliveries: [{ id: delivered }], next_cursor: null });
   });
 
+  it('says which earlier delivery of the same job a pending one waits for, and when that one is tried', async () => {
+    const api = await start();
+    const later = Date.now() + 60_000;
+    const first = api.box.event('job_3', 1, 'job.queued', api.hook.url, later);
+    const second = api.box.event('job_3', 2, 'job.working', api.hook.url, later + 1);
+    const third = api.box.event('job_3', 3, 'job.succeeded', api.hook.url, later + 2);
+    const other = api.box.event('job_4', 1, 'job.queued', api.hook.url, later + 3);
+    const waits = Object.fromEntries((await api.get('/deliveries')).json.deliveries.map((d: any) => [d.id, d.waiting_for]));
+    const behindFirst = { id: first, type: 'job.queued', next_attempt_at: new Date(later).toISOString() };
+    expect(waits).toEqual({ [first]: null, [second]: behindFirst, [third]: behindFirst, [other]: null });
+    expect((await api.get(`/deliveries/${third}`)).json.waiting_for).toEqual(behindFirst);
+  });
+
   it.each([['limit=0'], ['limit=501'], ['state=lost'], ['since=yesterday'], ['failed=maybe']])('answers 400 {"error"} for %s', async (query) => {
     const api = await start();
     const res = await api.get(`/deliveries?${query}`);

@@ -66,8 +66,11 @@ function parseTime(value: string | number, field: string): number {
   return ms;
 }
 
-/** `webhook-id` is the delivery id: the same on every attempt, so receivers dedupe on it. */
-export function deliveryView(d: Delivery): DeliveryRow {
+/**
+ * `webhook-id` is the delivery id: the same on every attempt, so receivers dedupe on it. `blocker` is
+ * the earlier delivery of the same job this one waits for (a job's webhooks go in order).
+ */
+export function deliveryView(d: Delivery, blocker: Delivery | null = null): DeliveryRow {
   return {
     id: d.id,
     webhook_id: d.id,
@@ -83,7 +86,23 @@ export function deliveryView(d: Delivery): DeliveryRow {
     finished_at: iso(d.finished_at),
     last_status: d.last_status,
     last_error: d.last_error,
+    waiting_for: blocker && { id: blocker.id, type: blocker.type, next_attempt_at: iso(blocker.next_attempt_at) },
   };
+}
+
+/**
+ * For each pending delivery among `rows`: the first pending delivery of its job with a lower sequence,
+ * which the dispatcher sends (or retries) before it. One look per job with pending rows.
+ */
+function blockers(deliveries: DeliveryStore, rows: readonly Delivery[]): Map<string, Delivery> {
+  const out = new Map<string, Delivery>();
+  for (const jobId of new Set(rows.filter((d) => d.state === 'pending').map((d) => d.job_id))) {
+    const pending = deliveries.list({ jobId, state: 'pending', limit: 1000 });
+    const first = pending.reduce<Delivery | null>((a, d) => (a === null || d.sequence < a.sequence ? d : a), null);
+    if (!first) continue;
+    for (const d of rows) if (d.job_id === jobId && d.state === 'pending' && d.sequence > first.sequence) out.set(d.id, first);
+  }
+  return out;
 }
 
 function attemptView(d: Delivery, a: DeliveryAttempt): DeliveryAttemptRow {
@@ -142,12 +161,13 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
       limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    return { deliveries: page.map(deliveryView), next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
+    const waits = blockers(deliveries, page);
+    return { deliveries: page.map((d) => deliveryView(d, waits.get(d.id))), next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
   });
 
   app.get<{ Params: { id: string } }>('/deliveries/:id', { schema: { params: idParams } }, async (request) => {
     const d = found(request.params.id);
-    return { ...deliveryView(d), payload: parsePayload(d.payload), attempts: deliveries.attempts(d.id).map((a) => attemptView(d, a)) };
+    return { ...deliveryView(d, blockers(deliveries, [d]).get(d.id)), payload: parsePayload(d.payload), attempts: deliveries.attempts(d.id).map((a) => attemptView(d, a)) };
   });
 
   app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', { schema: { params: idParams } }, async (request, reply) => {

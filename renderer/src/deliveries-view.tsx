@@ -3,23 +3,23 @@ import { useEffect, useRef, useState } from 'react';
 import type { DeliveryRow } from '../../shared/api.js';
 import { errorText, isAbort, listDeliveries } from './api.js';
 import { DeliveryDetail } from './delivery-detail.js';
+import { isFailure, upsertDelivery, waitText } from './delivery-rows.js';
 import { clock, isoTitle } from './format.js';
 import { useForemanEvent, useLive } from './live-store.js';
 import { href } from './router.js';
 
 const PAGE = 100;
 
-export function isFailure(d: DeliveryRow): boolean {
-  if (d.state === 'exhausted' || d.state === 'disabled') return true;
-  return d.last_error !== null || (d.last_status !== null && (d.last_status < 200 || d.last_status >= 300));
-}
-
-function upsert(rows: DeliveryRow[], d: DeliveryRow, addNew: boolean): DeliveryRow[] {
-  const at = rows.findIndex((r) => r.id === d.id);
-  if (at === -1) return addNew ? [d, ...rows] : rows;
-  const next = rows.slice();
-  next[at] = d;
-  return next;
+/** The state pill; a delivery waiting behind an earlier one of its job says which, and when that goes. */
+function DeliveryState({ d }: { d: DeliveryRow }) {
+  const wait = waitText(d);
+  if (!wait) return <span className={`pill ${d.state}`}>{d.state}</span>;
+  return (
+    <span title={`A job's webhooks go in order: this one is sent once ${d.waiting_for!.type} (${d.waiting_for!.id}) is delivered or given up`}>
+      <span className="pill pending">waiting</span>
+      <span className="wait-note">{wait}</span>
+    </span>
+  );
 }
 
 export function DeliveriesView({ selected }: { selected: string | null }) {
@@ -53,7 +53,7 @@ export function DeliveriesView({ selected }: { selected: string | null }) {
 
   useForemanEvent((e) => {
     if (e.type !== 'delivery') return;
-    setRows((old) => (old ? upsert(old, e.delivery, !failedOnly || isFailure(e.delivery)) : old));
+    setRows((old) => (old ? upsertDelivery(old, e.delivery, !failedOnly || isFailure(e.delivery)) : old));
     // The open detail refetches (attempts changed), at most a few times a second.
     if (e.delivery.id === selected && !detailTimer.current) {
       detailTimer.current = setTimeout(() => {
@@ -140,13 +140,13 @@ export function DeliveriesView({ selected }: { selected: string | null }) {
                     )}
                   </td>
                   <td>
-                    <span className={`pill ${d.state}`}>{d.state}</span>
+                    <DeliveryState d={d} />
                   </td>
                   <td className="error-cell opt" title={d.last_error ?? undefined}>
                     {d.last_error ?? ''}
                   </td>
                   <td className="opt" title={isoTitle(d.next_attempt_at)}>
-                    {d.next_attempt_at ? clock(d.next_attempt_at) : ''}
+                    {d.next_attempt_at && !d.waiting_for ? clock(d.next_attempt_at) : ''}
                   </td>
                 </tr>
               ))}

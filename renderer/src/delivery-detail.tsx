@@ -95,7 +95,7 @@ export function DeliveryDetail({ id, version }: { id: string; version: number })
         <h2 id="dd-h">
           <span className="mono">{d.type}</span> delivery
         </h2>
-        <span className={`pill ${d.state}`}>{d.state}</span>
+        <span className={`pill ${d.state}`}>{d.waiting_for ? 'waiting' : d.state}</span>
         <div className="spacer" />
         <button
           type="button"
@@ -128,11 +128,23 @@ export function DeliveryDetail({ id, version }: { id: string; version: number })
         <dd className="mono">{d.webhook_id}</dd>
         <dt>Created</dt>
         <dd title={isoTitle(d.created_at)}>{clock(d.created_at)}</dd>
-        {d.next_attempt_at && (
+        {d.waiting_for ? (
           <>
-            <dt>Next retry</dt>
-            <dd title={isoTitle(d.next_attempt_at)}>{clock(d.next_attempt_at)}</dd>
+            <dt>Waits for</dt>
+            <dd>
+              <a className="mono" href={href.deliveries(d.waiting_for.id)}>
+                {d.waiting_for.type}
+              </a>{' '}
+              of the same job (webhooks of a job go in order){d.waiting_for.next_attempt_at && <>, retried at {clock(d.waiting_for.next_attempt_at)}</>}
+            </dd>
           </>
+        ) : (
+          d.next_attempt_at && (
+            <>
+              <dt>Next retry</dt>
+              <dd title={isoTitle(d.next_attempt_at)}>{clock(d.next_attempt_at)}</dd>
+            </>
+          )
         )}
       </dl>
       <h3>Payload</h3>
