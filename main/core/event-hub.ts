@@ -9,6 +9,8 @@ import type { ForemanEvent } from '../../shared/api.js';
 export interface StampedEvent {
   /** `<boot>:<seq>`: the boot part changes on every start, so ids from before a restart never match. */
   id: string;
+  /** The sequence part of the id: events of one boot are numbered 1, 2, 3… */
+  seq: number;
   event: ForemanEvent;
 }
 
@@ -33,8 +35,14 @@ export function createEventHub(options: { capacity?: number } = {}) {
       return `${boot}:${seq}`;
     },
 
+    /** Sequence number of the latest event. */
+    get lastSeq(): number {
+      return seq;
+    },
+
     publish(event: ForemanEvent): void {
-      const stamped = { id: `${boot}:${++seq}`, event };
+      seq++;
+      const stamped = { id: `${boot}:${seq}`, seq, event };
       ring.push(stamped);
       if (ring.length > capacity) ring.shift();
       for (const s of subscribers) s(stamped);
@@ -47,8 +55,8 @@ export function createEventHub(options: { capacity?: number } = {}) {
       if (b !== boot || !Number.isInteger(after) || after > seq) return null;
       if (after === seq) return [];
       const first = ring[0];
-      if (!first || Number(first.id.split(':')[1]) > after + 1) return null;
-      return ring.filter((e) => Number(e.id.split(':')[1]) > after);
+      if (!first || first.seq > after + 1) return null;
+      return ring.slice(after + 1 - first.seq);
     },
 
     /** `watch: false` for listeners that do not need token events (metrics), so tokens stay unparsed. */

@@ -12,6 +12,7 @@ import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
+import type { EventStreamStats } from './events.js';
 import { toJobRow } from '../core/job-row.js';
 import { memoryView } from '../core/memory-view.js';
 import { buildTimeline } from '../core/timeline.js';
@@ -29,6 +30,8 @@ export interface AdminDeps {
   clock: Clock;
   /** The `--manage-ollama` supervisor, or null when foreman leaves Ollama to the user. */
   supervisor?: OllamaSupervisor | null;
+  /** The `/foreman/events` subscribers, for health. */
+  events?: { stats(): EventStreamStats };
 }
 
 const STATES = ['queued', 'working', 'succeeded', 'failed', 'canceled'];
@@ -78,6 +81,8 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
       // Whether history and jobs can be written now, and passthrough records lost while they could not.
       storage,
+      // Subscribers, the bytes waiting to reach them, and how many were dropped for not reading.
+      events: deps.events?.stats() ?? null,
     };
   });
 

@@ -20,7 +20,7 @@ import { flavorOf, installErrorHandler } from './errors.js';
 import { createSafetyHook } from './safety.js';
 import { forwardPlugin, passthroughPlugin } from './passthrough.js';
 import { adminPlugin } from './admin.js';
-import { eventsPlugin } from './events.js';
+import { createEventStream, eventsPlugin } from './events.js';
 import { jobsPlugin } from './jobs.js';
 import { deliveriesPlugin } from './deliveries.js';
 import { uiPlugin } from './ui.js';
@@ -76,8 +76,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null });
-  app.register(eventsPlugin, { prefix: '/foreman', hub });
+  const stream = createEventStream(hub);
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null, events: stream });
+  app.register(eventsPlugin, { prefix: '/foreman', stream });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
   app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
