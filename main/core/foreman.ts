@@ -20,6 +20,7 @@ import { createResidencyMonitor } from './residency.js';
 import { createMemoryFeed } from './memory-view.js';
 import { REAL_LOAD_NS } from './lane-stats.js';
 import { createMetrics } from './metrics.js';
+import { createModelCatalog } from './model-catalog.js';
 import { deliveryView } from '../server/deliveries.js';
 import type { JobRow } from '../../shared/api.js';
 import { createOllamaSupervisor, type OllamaSupervisor } from './ollama-supervisor.js';
@@ -79,7 +80,9 @@ export async function startForeman(
   const memoryFeed = createMemoryFeed({ scheduler, hub });
   const residency = createResidencyMonitor({ ollama, hub, scheduler, onAnswer: () => memoryFeed.changed() });
   // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
-  const metrics = createMetrics({ scheduler });
+  // Only models Ollama has become metric labels and timeline lanes.
+  const models = createModelCatalog({ list: () => ollama.tags() });
+  const metrics = createMetrics({ scheduler, models });
   const m = metrics;
   /** Finished jobs feed the metrics and announce real model loads. */
   function finished(row: JobRow): void {
@@ -132,6 +135,7 @@ export async function startForeman(
     hub,
     residency,
     metrics,
+    models,
     supervisor,
     uiRoot: options.uiRoot,
     checkHost: isLoopbackAddress(config.listenHost),
@@ -160,6 +164,7 @@ export async function startForeman(
   runner.recover();
   dispatcher.start();
   residency.start();
+  models.start();
   supervisor?.start();
 
   let closing: Promise<void> | undefined;
@@ -187,6 +192,7 @@ export async function startForeman(
         await supervisor?.stop(Math.min(graceMs, 5000));
         clearInterval(pruneTimer);
         residency.stop();
+        models.stop();
         memoryFeed.stop();
         await app.close();
         await ollama.close();

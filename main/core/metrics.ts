@@ -1,16 +1,18 @@
 /**
  * `/foreman/metrics` in Prometheus text (prom-client): queue depth per model, wait and run times,
  * model switches and loads, webhook deliveries by outcome. One registry per foreman, not the global one.
+ * A `model` label is a model Ollama has, or `other`: names clients make up never become series.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRow } from '../../shared/api.js';
 import type { DispatchEvent, Scheduler } from '../scheduler/scheduler.js';
+import type { ModelCatalog } from './model-catalog.js';
 
 const SOURCES = ['passthrough', 'jobs'] as const;
 
-export function createMetrics(options: { scheduler: Scheduler }) {
+export function createMetrics(options: { scheduler: Scheduler; models: Pick<ModelCatalog, 'label'> }) {
   const registry = new Registry();
-  const { scheduler } = options;
+  const { scheduler, models } = options;
 
   new Gauge({
     name: 'foreman_queue_depth',
@@ -19,7 +21,12 @@ export function createMetrics(options: { scheduler: Scheduler }) {
     registers: [registry],
     collect() {
       this.reset();
-      for (const lane of scheduler.snapshot().lanes) this.set({ model: lane.name }, lane.waiting.length);
+      const depth = new Map<string, number>();
+      for (const lane of scheduler.snapshot().lanes) {
+        const model = models.label(lane.name);
+        depth.set(model, (depth.get(model) ?? 0) + lane.waiting.length);
+      }
+      for (const [model, n] of depth) this.set({ model }, n);
     },
   });
   new Gauge({
@@ -63,14 +70,15 @@ export function createMetrics(options: { scheduler: Scheduler }) {
     registry,
     onDispatch(e: DispatchEvent): void {
       wait.observe({ source: SOURCES[e.cls] }, e.waitedMs / 1000);
-      if (e.switched) switches.inc({ model: e.lane });
+      if (e.switched) switches.inc({ model: models.label(e.lane) });
     },
     onFinished(row: JobRow): void {
       jobs.inc({ source: row.source, state: row.state });
       if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
       if (row.load_duration !== undefined && row.load_duration > 50e6) {
-        loads.inc({ model: row.lane });
-        loadTime.observe({ model: row.lane }, row.load_duration / 1e9);
+        const model = models.label(row.lane);
+        loads.inc({ model });
+        loadTime.observe({ model }, row.load_duration / 1e9);
       }
     },
     onDelivery(outcome: 'delivered' | 'pending' | 'exhausted' | 'disabled'): void {

@@ -8,8 +8,9 @@ import type { JobSummary } from '../../shared/types.js';
 /** Ollama reports a few ms of load_duration for a model it already holds; more than this was a load. */
 const LOAD_MS = 50;
 
-export function buildTimeline(jobs: readonly JobSummary[], from: number, to: number): Timeline {
-  const ran = jobs.filter((j) => j.started_at !== null).sort((a, b) => (a.started_at as number) - (b.started_at as number));
+/** `exists`: false for a lane whose model Ollama does not have; such jobs get no lane or bar. */
+export function buildTimeline(jobs: readonly JobSummary[], from: number, to: number, exists: (lane: string) => boolean = () => true): Timeline {
+  const ran = jobs.filter((j) => j.started_at !== null && exists(j.lane)).sort((a, b) => (a.started_at as number) - (b.started_at as number));
   const segments: TimelineSegment[] = [];
   const bars: TimelineBar[] = [];
   let loads = 0;

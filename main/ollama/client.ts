@@ -157,5 +157,22 @@ export function createOllamaClient(options: OllamaClientOptions) {
     async close(): Promise<void> {
       if (ownsDispatcher) await Promise.all([dispatcher.close(), control.close()]);
     },
+
+    /** Normalised names of the models Ollama has installed (`/api/tags`). */
+    async tags(signal?: AbortSignal): Promise<string[]> {
+      const res = await control.request({
+        origin: upstream.origin,
+        method: 'GET',
+        path: `${upstream.prefix}/api/tags`,
+        headers: { host: upstream.host },
+        signal: signal ?? AbortSignal.timeout(2000),
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`/api/tags answered ${res.statusCode}`);
+      }
+      const data = (await res.body.json()) as { models?: { name?: string; model?: string }[] | null };
+      return (data.models ?? []).map((m) => normalizeModel(m.model ?? m.name ?? '')).filter(Boolean);
+    },
   };
 }

@@ -13,6 +13,7 @@ import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import type { EventStreamStats } from './events.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
 import { toJobRow } from '../core/job-row.js';
 import { memoryView } from '../core/memory-view.js';
 import { buildTimeline } from '../core/timeline.js';
@@ -32,6 +33,8 @@ export interface AdminDeps {
   supervisor?: OllamaSupervisor | null;
   /** The `/foreman/events` subscribers, for health. */
   events?: { stats(): EventStreamStats };
+  /** Which models Ollama has, for the timeline. */
+  models?: Pick<ModelCatalog, 'exists'>;
 }
 
 const STATES = ['queued', 'working', 'succeeded', 'failed', 'canceled'];
@@ -204,7 +207,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     async (request) => {
       const now = clock.now();
       const since = request.query.since ?? now - 15 * 60_000;
-      return buildTimeline(store.ranSince(since), since, now);
+      return buildTimeline(store.ranSince(since), since, now, deps.models?.exists);
     },
   );
 }

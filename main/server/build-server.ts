@@ -14,6 +14,7 @@ import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
 import type { ResidencyMonitor } from '../core/residency.js';
 import type { Metrics } from '../core/metrics.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import { errorReply } from '../ollama/wire.js';
 import { flavorOf, installErrorHandler } from './errors.js';
@@ -38,6 +39,8 @@ export interface ServerDeps {
   hub: EventHub;
   residency: ResidencyMonitor;
   metrics: Metrics;
+  /** Which models Ollama has: the timeline gives no lane to one it does not. */
+  models?: Pick<ModelCatalog, 'exists'>;
   /** The `--manage-ollama` supervisor, if on. */
   supervisor?: OllamaSupervisor | null;
   /** Refuse requests whose Host is not loopback (DNS rebinding). On when listening on loopback. */
@@ -77,7 +80,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
   const stream = createEventStream(hub);
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null, events: stream });
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
   app.register(eventsPlugin, { prefix: '/foreman', stream });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
   app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
