@@ -13,6 +13,8 @@ export interface SimFlags {
   tokensPerSec: number;
   maxLoaded?: number;
   parallel?: number;
+  /** GPU memory in MiB (Ollama's memory model); omitted = unlimited. */
+  vramMb?: number;
 }
 
 export function startSim(flags: SimFlags): Promise<Server> {
@@ -23,6 +25,7 @@ export function startSim(flags: SimFlags): Promise<Server> {
     '--tokens-per-sec', String(flags.tokensPerSec),
     '--max-loaded', String(flags.maxLoaded ?? 1),
     '--parallel', String(flags.parallel ?? 1),
+    ...(flags.vramMb === undefined ? [] : ['--vram-mb', String(flags.vramMb)]),
   ];
   const { command, args: argv } = tsx('main/sim/cli.ts', args);
   return startServer({ name: 'ollama-sim', command, args: argv, ready: /ollama-sim listening on (http:\/\/\S+)/ });

@@ -18,6 +18,7 @@ import { createEventHub, type EventHub } from './event-hub.js';
 import { createJobBoard, type JobBoard } from './job-board.js';
 import { createResidencyMonitor } from './residency.js';
 import { createMemoryFeed } from './memory-view.js';
+import { HOLD_MS } from '../scheduler/keep-alive-hold.js';
 import { REAL_LOAD_NS } from './lane-stats.js';
 import { createMetrics } from './metrics.js';
 import { createModelCatalog } from './model-catalog.js';
@@ -64,6 +65,7 @@ export async function startForeman(
   const board = createJobBoard({ hub, onFinished: (row) => finished(row) });
   const scheduler = createScheduler({
     concurrency: config.concurrency,
+    holdMs: HOLD_MS,
     gpuMemory: config.gpuMemory,
     maxLoaded: config.maxLoaded,
     maxWaitMs: config.maxWaitMs,

@@ -30,6 +30,12 @@ export interface DecideInput {
   runners: ReadonlyMap<string, RunnerView>;
   knowledge: GpuKnowledge;
   concurrency: number;
+  /**
+   * A runner whose keep_alive is shorter than this unloads as soon as it is idle: a job waiting for it
+   * goes to Ollama at once, beyond `concurrency`, and Ollama queues it in the runner, which then never
+   * idles between two jobs of its lane. 0 turns this off.
+   */
+  holdMs?: number;
   maxWaitMs: number;
   /** When each lane last had a job start or end. */
   lastServed: ReadonlyMap<string, number>;
@@ -88,6 +94,8 @@ function olderThan(a: Lane, b: Lane): boolean {
 
 export function decide(input: DecideInput): Decision | null {
   const { now, lanes, runners, knowledge, concurrency, maxWaitMs, lastServed } = input;
+  const holdMs = input.holdMs ?? 0;
+  const slots = (r: RunnerView) => concurrency + (r.inFlight > 0 && r.keepAliveMs < holdMs ? 1 : 0);
   const inFlight = (key: string) => runners.get(key)?.inFlight ?? 0;
   const hasWork = (key: string) => inFlight(key) > 0 || (lanes.get(key)?.size ?? 0) > 0;
 
@@ -118,7 +126,7 @@ export function decide(input: DecideInput): Decision | null {
   for (const lane of lanes.values()) {
     if (lane.size === 0 || blocked.has(lane.name)) continue;
     const r = runners.get(lane.name);
-    if (!r || r.inFlight >= concurrency) continue;
+    if (!r || r.inFlight >= slots(r)) continue;
     const busy = r.inFlight > 0;
     if (!warm || (busy && !warmBusy) || (busy === warmBusy && olderThan(lane, warm))) {
       warm = lane;

@@ -152,6 +152,24 @@ describe('scheduler', () => {
     expect(h.slot('a2').holdRunner).toBe(false);
   });
 
+  it('sends a job to a serving runner at once, beyond concurrency, when its keep_alive would unload it between jobs', async () => {
+    const h = harness({ holdMs: 10_000 });
+    (await h.add('a1', 'A').slot)!.keepAlive(0);
+    h.add('b1', 'B');
+    h.add('a2', 'A');
+    h.add('a3', 'A');
+    // a2 goes to Ollama beside a1 (Ollama queues it in the runner), so the runner is never idle; a3 waits.
+    expect(h.started).toEqual(['a1', 'a2']);
+    await Promise.resolve();
+    h.slot('a2').keepAlive(10_000);
+    await h.release('a1');
+    expect(h.started).toEqual(['a1', 'a2']);
+    await h.release('a2');
+    expect(h.started).toEqual(['a1', 'a2', 'a3']);
+    await h.release('a3');
+    expect(h.started.at(-1)).toBe('b1');
+  });
+
   it('forgets a runner a keep_alive of 0 unloads once its last request ends', async () => {
     const h = harness();
     (await h.add('a1', 'A').slot)!.keepAlive(0);

@@ -20,6 +20,8 @@ export const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
 export interface SchedulerOptions {
   /** Requests in flight per runner (Ollama's `OLLAMA_NUM_PARALLEL`). @default 1 */
   concurrency?: number;
+  /** See `DecideInput.holdMs`: foreman passes the keep_alive it raises to (`HOLD_MS`). @default 0 */
+  holdMs?: number;
   /** Starvation bound: a lane not served for this long goes next, at the next job boundary. @default 30000 */
   maxWaitMs?: number;
   /**
@@ -169,7 +171,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   function pump(): void {
     while (!paused) {
       const now = clock.now();
-      const d = decide({ now, lanes, runners, knowledge, concurrency, maxWaitMs, lastServed });
+      const d = decide({ now, lanes, runners, knowledge, concurrency, holdMs: options.holdMs ?? 0, maxWaitMs, lastServed });
       if (d === null) return;
       const lane = lanes.get(d.lane) as Lane;
       const job = lane.shift() as Waiting;
