@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRow } from '../../shared/api.js';
 import type { DispatchEvent, Scheduler } from '../scheduler/scheduler.js';
 import type { ModelCatalog } from './model-catalog.js';
+import { REAL_LOAD_NS } from './lane-stats.js';
 
 const SOURCES = ['passthrough', 'jobs'] as const;
 
@@ -75,7 +76,7 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     onFinished(row: JobRow): void {
       jobs.inc({ source: row.source, state: row.state });
       if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
-      if (row.load_duration !== undefined && row.load_duration > 50e6) {
+      if (row.load_duration !== undefined && row.load_duration > REAL_LOAD_NS) {
         const model = models.label(row.lane);
         loads.inc({ model });
         loadTime.observe({ model }, row.load_duration / 1e9);

@@ -5,7 +5,11 @@
  */
 import type { ForemanEvent, ForemanEventType } from '../../shared/api.js';
 
-const EVENT_TYPES: readonly ForemanEventType[] = ['job', 'tokens', 'model', 'delivery', 'queue', 'upstream', 'ollama', 'resync'];
+// A record, so a new event type that is not listened for fails the type check.
+const LISTENED: Record<ForemanEventType, true> = {
+  job: true, tokens: true, model: true, delivery: true, queue: true, upstream: true, resident: true, memory: true, ollama: true, resync: true,
+};
+const EVENT_TYPES = Object.keys(LISTENED) as ForemanEventType[];
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15_000;
 
