@@ -32,3 +32,27 @@ describe('Lane', () => {
     expect(lane.size).toBe(1);
   });
 });
+
+describe('one within-lane order for the scheduler and the window', () => {
+  it('the window sorts a lane the way the scheduler will run it', async () => {
+    const fc = (await import('fast-check')).default;
+    const { runsBefore: windowOrder } = await import('../../renderer/src/snapshot-reducer.js');
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cls: fc.constantFrom(0 as const, 1 as const), priority: fc.integer({ min: -2, max: 2 }), at: fc.integer({ min: 0, max: 5 }) }), { maxLength: 30 }),
+        (specs) => {
+          const lane = new Lane('m');
+          const rows = specs.map((s, i) => {
+            const id = `job_${String(s.at).padStart(9, '0')}${String(i).padStart(3, '0')}`;
+            lane.add({ id, lane: 'm', cls: s.cls, priority: s.priority, enqueuedAt: s.at, seq: i });
+            return { id, source: s.cls === 0 ? 'passthrough' : 'jobs', priority: s.priority, created_at: s.at } as Parameters<typeof windowOrder>[0];
+          });
+          const scheduled: string[] = [];
+          while (lane.size) scheduled.push(lane.shift()!.id);
+          const shown = [...rows].sort((a, b) => (windowOrder(a, b) ? -1 : windowOrder(b, a) ? 1 : 0)).map((r) => r.id);
+          expect(shown).toEqual(scheduled);
+        },
+      ),
+    );
+  });
+});

@@ -3,9 +3,9 @@
  * synchronous; time comes in as numbers. Within a lane the order is `runsBefore` (shared/queue-order.ts).
  */
 import { modelOfLane } from './runner-key.js';
+import { runsBefore, type JobClass } from '../../shared/queue-order.js';
 
-/** 0 = interactive (a passthrough client is waiting on the socket), 1 = background (`/jobs`). */
-export type JobClass = 0 | 1;
+export type { JobClass };
 
 export interface Waiting {
   id: string;
@@ -15,12 +15,6 @@ export interface Waiting {
   enqueuedAt: number;
   /** Arrival order; breaks ties and keeps FIFO stable. */
   seq: number;
-}
-
-function before(a: Waiting, b: Waiting): boolean {
-  if (a.cls !== b.cls) return a.cls < b.cls;
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  return a.seq < b.seq;
 }
 
 export class Lane {
@@ -45,7 +39,7 @@ export class Lane {
     let hi = this.order.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (before(this.order[mid] as Waiting, job)) lo = mid + 1;
+      if (runsBefore(this.order[mid] as Waiting, job)) lo = mid + 1;
       else hi = mid;
     }
     this.order.splice(lo, 0, job);

@@ -268,7 +268,7 @@ describe('scheduler properties', () => {
         let n = 0;
         for (const op of ops) {
           if (op.kind === 'add') {
-            const id = `j${n++}`;
+            const id = `j${String(n++).padStart(5, '0')}`;
             waiting.set(id, { lane: `m${op.lane}`, at: clock.now(), cls: op.cls, priority: op.priority, seq: seq++ });
             const t = s.enqueue({ id, lane: `m${op.lane}`, cls: op.cls, priority: op.priority });
             tickets.set(id, t);
@@ -353,7 +353,7 @@ describe('scheduler properties with a GPU budget', () => {
         let n = 0;
         for (const op of ops) {
           if (op.kind === 'add') {
-            const id = `j${n++}`;
+            const id = `j${String(n++).padStart(5, '0')}`;
             void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => { if (slot) slots.set(id, slot); });
           } else if (op.kind === 'tick') clock.advance(op.ms);
           else {
@@ -391,7 +391,7 @@ describe('scheduler properties with a GPU budget', () => {
         s.observePs([], s.loadEpoch);
         s.pause();
         let n = 0;
-        for (const op of ops) if (op.kind === 'add') void s.enqueue({ id: `j${n++}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
+        for (const op of ops) if (op.kind === 'add') void s.enqueue({ id: `j${String(n++).padStart(5, '0')}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
         s.resume();
         for (let guard = 0; guard < 1000 && (slots.length || s.waiting); guard++) {
           await Promise.resolve();

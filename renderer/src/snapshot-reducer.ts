@@ -3,15 +3,11 @@
  * while a snapshot was in flight. Every change is idempotent (a job row replaces the one with its id).
  */
 import type { ForemanEvent, JobRow, LaneSnapshot, QueueSnapshot } from '../../shared/api.js';
+import { classOf, runsBefore as sharedRunsBefore } from '../../shared/queue-order.js';
 
-/** The scheduler's order within a lane: passthrough before /jobs, then higher priority, then arrival. */
+/** The scheduler's own order within a lane (shared/queue-order.ts), for job rows. */
 export function runsBefore(a: JobRow, b: JobRow): boolean {
-  const ca = a.source === 'passthrough' ? 0 : 1;
-  const cb = b.source === 'passthrough' ? 0 : 1;
-  if (ca !== cb) return ca < cb;
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  // Ids sort by creation, finer than the millisecond clock.
-  return a.created_at !== b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  return sharedRunsBefore({ cls: classOf(a.source), priority: a.priority, id: a.id }, { cls: classOf(b.source), priority: b.priority, id: b.id });
 }
 
 function byOrder(a: JobRow, b: JobRow): number {
