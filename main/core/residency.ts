@@ -38,7 +38,7 @@ export function createResidencyMonitor(options: ResidencyOptions) {
       again = true;
       return inFlight;
     }
-    const epoch = scheduler.loadEpoch;
+    const epoch = scheduler.loadEpoch();
     inFlight = ollama
       .ps(AbortSignal.timeout(1500))
       .then((answer) => {

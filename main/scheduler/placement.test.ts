@@ -21,10 +21,12 @@ function runner(key: string, inFlight = 0, extra: Partial<RunnerView> = {}): [st
   return [key, { key, model: key.split(' · ')[0]!, inFlight, keepAliveMs: 300_000, lastUsedAt: 0, ...extra }];
 }
 
-function input(lanes: Map<string, Lane>, over: Partial<DecideInput> = {}): DecideInput {
-  return {
-    now: 1000, lanes, runners: new Map(), knowledge: createGpuKnowledge(), concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...over,
-  };
+type OneHost = Partial<Omit<DecideInput, 'hosts'>> & { runners?: Map<string, RunnerView>; knowledge?: ReturnType<typeof createGpuKnowledge> };
+
+/** One host, `local`, holding `runners`. */
+function input(lanes: Map<string, Lane>, over: OneHost = {}): DecideInput {
+  const { runners = new Map(), knowledge = createGpuKnowledge(), ...rest } = over;
+  return { now: 1000, lanes, hosts: [{ id: 'local', runners, knowledge }], concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...rest };
 }
 
 const GB = 1e9;
@@ -32,12 +34,12 @@ const GB = 1e9;
 describe('decide: one runner at a time (nothing known to fit together)', () => {
   it('keeps serving the loaded lane while it has work', () => {
     const lanes = lanesOf(job('a', 0), job('b', 10), job('a', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'a', load: false, evicts: [], unload: [] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ host: 'local', lane: 'a', load: false, evicts: [], unload: [] });
   });
 
   it('loads the lane whose oldest job waited longest when the loaded one is empty, evicting the idle runner', () => {
     const lanes = lanesOf(job('b', 30), job('c', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ lane: 'c', load: true, evicts: ['a'], unload: [] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ host: 'local', lane: 'c', load: true, evicts: ['a'], unload: [] });
   });
 
   it('prefers a runner Ollama already holds over an older lane', () => {
@@ -62,7 +64,7 @@ describe('decide: one runner at a time (nothing known to fit together)', () => {
     const busy = input(lanes, { now: 40_001, runners: new Map([runner('a', 1)]), concurrency: 2 });
     expect(decide(busy)).toBeNull();
     const idle = input(lanes, { now: 40_001, runners: new Map([runner('a', 0)]), lastServed: new Map([['a', 40_000]]) });
-    expect(decide(idle)).toEqual({ lane: 'b', load: true, evicts: ['a'], unload: [] });
+    expect(decide(idle)).toEqual({ host: 'local', lane: 'b', load: true, evicts: ['a'], unload: [] });
   });
 
   it('measures starvation from when a lane was last served, not from its oldest job', () => {
@@ -93,7 +95,7 @@ describe('decide: runners that fit together', () => {
     learnResident(knowledge, [{ key: 'b', bytes: 4 * GB }]);
     const lanes = lanesOf(job('a', 0), job('b', 1));
     const runners = new Map([runner('a', 1)]);
-    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [], unload: [] });
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ host: 'local', lane: 'b', load: true, evicts: [], unload: [] });
   });
 
   it('learns from /api/ps that two runners fit together without a configured budget', () => {
@@ -102,7 +104,7 @@ describe('decide: runners that fit together', () => {
     const runners = new Map([runner('a', 1)]);
     expect(decide(input(lanes, { runners, knowledge }))).toBeNull();
     learnResident(knowledge, [{ key: 'a', bytes: 3 * GB }, { key: 'b', bytes: 4 * GB }]);
-    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'b', load: true, evicts: [], unload: [] });
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ host: 'local', lane: 'b', load: true, evicts: [], unload: [] });
   });
 
   it('drains first where the load would evict a runner with waiting work, even if something else could go', () => {
@@ -121,9 +123,9 @@ describe('decide: runners that fit together', () => {
     const lanes = lanesOf(job('chat2', 0), job('embed', 5));
     // embed is idle but has waiting work; chat1 is idle with none: chat1 goes, embed stays.
     const runners = new Map([runner('embed', 0, { keepAliveMs: 1 }), runner('chat1', 0)]);
-    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ lane: 'embed', load: false, evicts: [], unload: [] });
+    expect(decide(input(lanes, { runners, knowledge }))).toEqual({ host: 'local', lane: 'embed', load: false, evicts: [], unload: [] });
     const busyEmbed = new Map([runner('embed', 1, { keepAliveMs: 1 }), runner('chat1', 0)]);
-    expect(decide(input(lanes, { runners: busyEmbed, knowledge }))).toEqual({ lane: 'chat2', load: true, evicts: ['chat1'], unload: ['chat1'] });
+    expect(decide(input(lanes, { runners: busyEmbed, knowledge }))).toEqual({ host: 'local', lane: 'chat2', load: true, evicts: ['chat1'], unload: ['chat1'] });
   });
 
   it('keeps at most --max-loaded runners', () => {
@@ -139,6 +141,36 @@ describe('decide: runners that fit together', () => {
     const knowledge = createGpuKnowledge({ budget: 100 * GB });
     const lanes = lanesOf(job('llama3.2:latest · num_ctx 8192', 0));
     const d = decide(input(lanes, { runners: new Map([runner('llama3.2:latest')]), knowledge }));
-    expect(d).toEqual({ lane: 'llama3.2:latest · num_ctx 8192', load: true, evicts: ['llama3.2:latest'], unload: [] });
+    expect(d).toEqual({ host: 'local', lane: 'llama3.2:latest · num_ctx 8192', load: true, evicts: ['llama3.2:latest'], unload: [] });
+  });
+});
+
+describe('decide: several hosts', () => {
+  const host = (id: string, runners: [string, RunnerView][] = [], maxLoaded = 1) => ({ id, runners: new Map(runners), knowledge: createGpuKnowledge({ maxLoaded }) });
+  const many = (lanes: Map<string, Lane>, hosts: ReturnType<typeof host>[], over: Partial<DecideInput> = {}): DecideInput => ({
+    now: 1000, lanes, hosts, concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...over,
+  });
+
+  it('loads a second model on the host with room instead of draining the first', () => {
+    const lanes = lanesOf(job('a', 0), job('a', 1), job('b', 2));
+    expect(decide(many(lanes, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({ lane: 'b', host: 'gpu2', load: true, evicts: [], unload: [] });
+  });
+
+  it('prefers the host that already holds a runner', () => {
+    const lanes = lanesOf(job('b', 0));
+    expect(decide(many(lanes, [host('gpu1'), host('gpu2', [runner('b')])]))?.host).toBe('gpu2');
+  });
+
+  it('spreads a lane to a second host only when enough work waits to pay for the load', () => {
+    const few = lanesOf(job('a', 0), job('a', 1), job('a', 2));
+    expect(decide(many(few, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toBeNull();
+    const lots = lanesOf(...Array.from({ length: 6 }, (_, i) => job('a', i)));
+    expect(decide(many(lots, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({ lane: 'a', host: 'gpu2', load: true, evicts: [], unload: [] });
+  });
+
+  it('serves a starving lane on whichever host can take it without waiting', () => {
+    const lanes = lanesOf(job('a', 30_000), job('b', 0));
+    const hosts = [host('gpu1', [runner('a', 1)]), host('gpu2', [runner('c', 0)])];
+    expect(decide(many(lanes, hosts, { now: 40_000 }))).toEqual({ lane: 'b', host: 'gpu2', load: true, evicts: ['c'], unload: ['c'] });
   });
 });

@@ -22,13 +22,20 @@ export interface RunnerView {
   lastUsedAt: number;
 }
 
+/** One Ollama host as placement sees it: what it holds and what fits there. Down hosts are left out. */
+export interface HostView {
+  id: string;
+  /** Runners the host holds (or is loading) as far as foreman knows, by key. */
+  runners: ReadonlyMap<string, RunnerView>;
+  knowledge: GpuKnowledge;
+}
+
 export interface DecideInput {
   now: number;
   /** Waiting jobs per runner key (lanes may be empty). */
   lanes: ReadonlyMap<string, Lane>;
-  /** Runners Ollama holds (or is loading) as far as foreman knows, by key. */
-  runners: ReadonlyMap<string, RunnerView>;
-  knowledge: GpuKnowledge;
+  /** The hosts that are up, in the order to prefer on a tie. */
+  hosts: readonly HostView[];
   concurrency: number;
   /**
    * A runner whose keep_alive is shorter than this unloads as soon as it is idle: a job waiting for it
@@ -37,17 +44,23 @@ export interface DecideInput {
    */
   holdMs?: number;
   maxWaitMs: number;
-  /** When each lane last had a job start or end. */
+  /** When each lane last had a job start or end (on any host). */
   lastServed: ReadonlyMap<string, number>;
+  /**
+   * A lane already loaded on one host loads on another only with at least this many jobs waiting: a
+   * second load must pay for itself. @default 4
+   */
+  spreadMin?: number;
 }
 
 export interface Decision {
   lane: string;
+  host: string;
   /** Ollama must load the runner for this start. */
   load: boolean;
   /** Runners that leave memory for this load (foreman's prediction). */
   evicts: string[];
-  /** Of those, the ones foreman unloads itself first (`Victims.unload`). */
+  /** Of those, the models foreman unloads itself first (`Victims.unload`). */
   unload: string[];
 }
 
@@ -93,17 +106,19 @@ function olderThan(a: Lane, b: Lane): boolean {
 }
 
 export function decide(input: DecideInput): Decision | null {
-  const { now, lanes, runners, knowledge, concurrency, maxWaitMs, lastServed } = input;
+  const { now, lanes, hosts, concurrency, maxWaitMs, lastServed } = input;
   const holdMs = input.holdMs ?? 0;
+  const spreadMin = input.spreadMin ?? 4;
   const slots = (r: RunnerView) => concurrency + (r.inFlight > 0 && r.keepAliveMs < holdMs ? 1 : 0);
-  const inFlight = (key: string) => runners.get(key)?.inFlight ?? 0;
-  const hasWork = (key: string) => inFlight(key) > 0 || (lanes.get(key)?.size ?? 0) > 0;
+  const flight = (h: HostView, key: string) => h.runners.get(key)?.inFlight ?? 0;
+  const hasWork = (h: HostView, key: string) => flight(h, key) > 0 || (lanes.get(key)?.size ?? 0) > 0;
+  const served = (key: string) => hosts.some((h) => flight(h, key) > 0);
 
   // The lane that has waited longest past the bound, measured from when it was last served.
   let starving: Lane | null = null;
   let starvingWait = -Infinity;
   for (const lane of lanes.values()) {
-    if (lane.size === 0 || inFlight(lane.name) > 0) continue;
+    if (lane.size === 0 || served(lane.name)) continue;
     const wait = now - Math.max(lane.oldest(), lastServed.get(lane.name) ?? -Infinity);
     if (wait < maxWaitMs) continue;
     if (wait > starvingWait || (wait === starvingWait && starving && olderThan(lane, starving))) {
@@ -112,45 +127,53 @@ export function decide(input: DecideInput): Decision | null {
     }
   }
 
-  let blocked: ReadonlySet<string> = new Set();
+  // Runners a starving lane waits for, per host: they take no new work until they are idle.
+  let blocked: { host: string; keys: ReadonlySet<string> } | null = null;
   if (starving) {
-    const victims = victimsFor(starving, runners, knowledge, lanes);
+    let target: { host: HostView; victims: Victims; busy: number } | null = null;
+    for (const h of hosts) {
+      const victims = victimsFor(starving, h.runners, h.knowledge, lanes);
+      const busy = victims.all.reduce((n, v) => n + v.inFlight, 0);
+      if (!target || busy < target.busy || (busy === target.busy && victims.all.length < target.victims.all.length)) target = { host: h, victims, busy };
+    }
     // Starvation overrides draining waiting work, never work in flight: busy victims finish first.
-    if (!victims.all.some((v) => v.inFlight > 0)) return start(starving, victims, !runners.has(starving.name));
-    blocked = new Set(victims.all.map((v) => v.key));
+    if (target && target.busy === 0) return start(starving, target.host, target.victims, !target.host.runners.has(starving.name));
+    if (target) blocked = { host: target.host.id, keys: new Set(target.victims.all.map((v) => v.key)) };
   }
 
-  // 1. Runners already serving, with a free slot; 2. runners Ollama holds idle. No load either way.
-  let warm: Lane | null = null;
-  let warmBusy = false;
+  // 1. Runners already serving, with a free slot; 2. runners a host holds idle. No load either way.
+  let warm: { lane: Lane; host: HostView; busy: boolean } | null = null;
   for (const lane of lanes.values()) {
-    if (lane.size === 0 || blocked.has(lane.name)) continue;
-    const r = runners.get(lane.name);
-    if (!r || r.inFlight >= slots(r)) continue;
-    const busy = r.inFlight > 0;
-    if (!warm || (busy && !warmBusy) || (busy === warmBusy && olderThan(lane, warm))) {
-      warm = lane;
-      warmBusy = busy;
+    if (lane.size === 0) continue;
+    for (const h of hosts) {
+      if (blocked?.host === h.id && blocked.keys.has(lane.name)) continue;
+      const r = h.runners.get(lane.name);
+      if (!r || r.inFlight >= slots(r)) continue;
+      const busy = r.inFlight > 0;
+      if (!warm || (busy && !warm.busy) || (busy === warm.busy && olderThan(lane, warm.lane))) warm = { lane, host: h, busy };
     }
   }
-  if (warm) return { lane: warm.name, load: false, evicts: [], unload: [] };
+  if (warm) return { lane: warm.lane.name, host: warm.host.id, load: false, evicts: [], unload: [] };
   // While a starving lane waits for its victims to go idle, nothing new loads.
   if (starving) return null;
 
-  // 3. A load that evicts nothing with work left: the lane whose oldest job waited longest.
-  let best: Lane | null = null;
-  let bestVictims: Victims = { all: [], unload: [] };
+  // 3. A load that evicts nothing with work left: the lane whose oldest job waited longest, on the
+  // host where it displaces least. A lane held elsewhere spreads only with enough work to pay for it.
+  let best: { lane: Lane; host: HostView; victims: Victims } | null = null;
   for (const lane of lanes.values()) {
-    if (lane.size === 0 || runners.has(lane.name)) continue;
-    if (best && !olderThan(lane, best)) continue;
-    const victims = victimsFor(lane, runners, knowledge, lanes);
-    if (victims.all.some((v) => hasWork(v.key))) continue;
-    best = lane;
-    bestVictims = victims;
+    if (lane.size === 0 || (best && !olderThan(lane, best.lane) && best.lane !== lane)) continue;
+    const heldElsewhere = hosts.some((h) => h.runners.has(lane.name));
+    if (heldElsewhere && lane.size < spreadMin) continue;
+    for (const h of hosts) {
+      if (h.runners.has(lane.name)) continue;
+      const victims = victimsFor(lane, h.runners, h.knowledge, lanes);
+      if (victims.all.some((v) => hasWork(h, v.key))) continue;
+      if (!best || best.lane !== lane || victims.all.length < best.victims.all.length) best = { lane, host: h, victims };
+    }
   }
-  return best ? start(best, bestVictims, true) : null;
+  return best ? start(best.lane, best.host, best.victims, true) : null;
 }
 
-function start(lane: Lane, victims: Victims, load: boolean): Decision {
-  return { lane: lane.name, load, evicts: victims.all.map((v) => v.key), unload: victims.unload.map((v) => v.model) };
+function start(lane: Lane, host: HostView, victims: Victims, load: boolean): Decision {
+  return { lane: lane.name, host: host.id, load, evicts: victims.all.map((v) => v.key), unload: victims.unload.map((v) => v.model) };
 }

@@ -90,7 +90,7 @@ describe('scheduler', () => {
   it('takes what Ollama holds from /api/ps answers, ignoring one asked before the latest load', async () => {
     const h = harness();
     h.add('a1', 'A');
-    const epoch = h.s.loadEpoch;
+    const epoch = h.s.loadEpoch();
     expect(h.s.observePs([{ model: 'A', bytes: 100 }], epoch - 1)).toBe(false);
     h.add('b1', 'B');
     h.add('c1', 'C');
@@ -108,7 +108,7 @@ describe('scheduler', () => {
     await h.release('a1');
     expect(h.started).toEqual(['a1', 'b1']);
     // Ollama kept A beside B: from now on they fit together.
-    expect(h.s.observePs([{ model: 'A', bytes: 3e9 }, { model: 'B', bytes: 2e9 }], h.s.loadEpoch)).toBe(true);
+    expect(h.s.observePs([{ model: 'A', bytes: 3e9 }, { model: 'B', bytes: 2e9 }], h.s.loadEpoch())).toBe(true);
     h.add('a2', 'A');
     h.add('b2', 'B');
     expect(h.started).toEqual(['a1', 'b1', 'a2']);
@@ -348,8 +348,8 @@ describe('scheduler properties with a GPU budget', () => {
           },
         });
         // Each runner seen alone once: foreman knows every footprint.
-        for (const m of models) s.observePs([{ model: m, bytes: size.get(m)! }], s.loadEpoch);
-        s.observePs([], s.loadEpoch);
+        for (const m of models) s.observePs([{ model: m, bytes: size.get(m)! }], s.loadEpoch());
+        s.observePs([], s.loadEpoch());
         let n = 0;
         for (const op of ops) {
           if (op.kind === 'add') {
@@ -387,8 +387,8 @@ describe('scheduler properties with a GPU budget', () => {
         const loads: string[] = [];
         const slots: Slot[] = [];
         const s = createScheduler({ clock, concurrency, gpuMemory: budget, maxLoaded, maxWaitMs: Infinity, onDispatch: (e) => e.switched && loads.push(e.lane) });
-        for (const [i, m] of models.entries()) s.observePs([{ model: m, bytes: sizes[i]! }], s.loadEpoch);
-        s.observePs([], s.loadEpoch);
+        for (const [i, m] of models.entries()) s.observePs([{ model: m, bytes: sizes[i]! }], s.loadEpoch());
+        s.observePs([], s.loadEpoch());
         s.pause();
         let n = 0;
         for (const op of ops) if (op.kind === 'add') void s.enqueue({ id: `j${String(n++).padStart(5, '0')}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
@@ -401,6 +401,80 @@ describe('scheduler properties with a GPU budget', () => {
         expect(loads.length).toBe(new Set(loads).size);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('scheduler properties with several hosts', () => {
+  it('never places work on a down host, never overfills or evicts work on any host, and runs every job', async () => {
+    const models = ['m0', 'm1', 'm2', 'm3'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 4, maxLength: 4 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('add' as const), lane: fc.integer({ min: 0, max: 3 }) }),
+            fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
+            fc.record({ kind: fc.constant('toggle' as const), host: fc.integer({ min: 0, max: 2 }) }),
+            fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 300 }) }),
+          ),
+          { maxLength: 80 },
+        ),
+        async (hostCount, sizes, ops) => {
+          const clock = fakeClock();
+          const ids = Array.from({ length: hostCount }, (_, i) => `h${i}`);
+          const down = new Set<string>();
+          const running = new Map<string, { lane: string; host: string }>();
+          const slots = new Map<string, Slot>();
+          const budget = 8;
+          const s = createScheduler({
+            clock, gpuMemory: budget, maxWaitMs: 500, spreadMin: 2, hosts: ids.map((id) => ({ id })),
+            onDispatch(e) {
+              expect(down.has(e.host)).toBe(false);
+              for (const v of e.evicts) expect([...running.values()].some((r) => r.host === e.host && r.lane === v)).toBe(false);
+              running.set(e.id, { lane: e.lane, host: e.host });
+              const here = new Set([...running.values()].filter((r) => r.host === e.host).map((r) => r.lane));
+              if (here.size > 1) expect([...here].reduce((n, k) => n + sizes[models.indexOf(k)]!, 0)).toBeLessThanOrEqual(budget);
+            },
+          });
+          for (const id of ids) {
+            for (const [i, m] of models.entries()) s.observePs([{ model: m, bytes: sizes[i]! }], s.loadEpoch(id), id);
+            s.observePs([], s.loadEpoch(id), id);
+          }
+          let n = 0;
+          for (const op of ops) {
+            if (op.kind === 'add') {
+              const id = `j${String(n++).padStart(5, '0')}`;
+              void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => { if (slot) slots.set(id, slot); });
+            } else if (op.kind === 'toggle') {
+              const id = ids[op.host % ids.length]!;
+              if (down.has(id)) down.delete(id);
+              else down.add(id);
+              s.setHostUp(id, !down.has(id));
+            } else if (op.kind === 'tick') clock.advance(op.ms);
+            else {
+              const list = [...running.keys()];
+              if (!list.length) continue;
+              const id = list[op.pick % list.length]!;
+              await Promise.resolve();
+              running.delete(id);
+              slots.get(id)!.release();
+            }
+            await Promise.resolve();
+          }
+          for (const id of ids) { down.delete(id); s.setHostUp(id, true); }
+          for (let guard = 0; (running.size || s.waiting) && guard < 1000; guard++) {
+            const id = running.keys().next().value as string;
+            await Promise.resolve();
+            running.delete(id);
+            slots.get(id)!.release();
+            clock.advance(10);
+          }
+          expect(s.waiting).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -33,10 +33,23 @@ export interface SchedulerOptions {
   gpuMemory?: number | null;
   /** Runners resident at once (Ollama's `OLLAMA_MAX_LOADED_MODELS`). @default 3 */
   maxLoaded?: number;
+  /**
+   * The Ollama hosts, each with its own budget (`gpuMemory`/`maxLoaded` above are the defaults).
+   * @default one host, `local`
+   */
+  hosts?: readonly HostOptions[];
+  /** A lane loaded on one host loads on another only with this many jobs waiting. @default 4 */
+  spreadMin?: number;
   clock?: Clock;
   onDispatch?: (event: DispatchEvent) => void;
-  /** A job that made Ollama load its runner has ended: time to ask `/api/ps` what Ollama holds now. */
-  onLoadReleased?: () => void;
+  /** A job that made a host load its runner has ended: time to ask its `/api/ps` what it holds now. */
+  onLoadReleased?: (host: string) => void;
+}
+
+export interface HostOptions {
+  id: string;
+  gpuMemory?: number | null;
+  maxLoaded?: number;
 }
 
 export interface Admission {
@@ -50,6 +63,7 @@ export interface Admission {
 export interface DispatchEvent {
   id: string;
   lane: string;
+  host: string;
   cls: JobClass;
   /** True when Ollama must load the runner for this start. */
   switched: boolean;
@@ -60,6 +74,8 @@ export interface DispatchEvent {
 
 export interface Slot {
   readonly lane: string;
+  /** The host the job runs on. */
+  readonly host: string;
   /** Ollama must load the runner for this job. */
   readonly switched: boolean;
   /** More jobs of this lane were waiting when it started: a keep_alive that unloads must be raised. */
@@ -100,13 +116,29 @@ interface Runner extends RunnerView {
   loadedBeside: { keys: string[]; bytes: number } | null;
 }
 
-export interface SchedulerSnapshot {
+export interface HostSnapshot {
+  id: string;
+  up: boolean;
+  runners: { key: string; model: string; bytes: number | null; inFlight: number }[];
+  memory: { budget: number | null; source: 'configured' | 'learned' | 'unknown'; lower: number; upper: number | null; maxLoaded: number };
+}
+
+export interface SchedulerSnapshot extends Omit<HostSnapshot, 'id' | 'up'> {
   current: string | null;
   running: number;
   paused: boolean;
   lanes: { name: string; model: string; waiting: Waiting[] }[];
-  runners: { key: string; model: string; bytes: number | null; inFlight: number }[];
-  memory: { budget: number | null; source: 'configured' | 'learned' | 'unknown'; lower: number; upper: number | null; maxLoaded: number };
+  /** Every host; `runners` and `memory` above are the first host's. */
+  hosts: HostSnapshot[];
+}
+
+interface HostState {
+  id: string;
+  up: boolean;
+  runners: Map<string, Runner>;
+  knowledge: GpuKnowledge;
+  /** Counts loads started: an `/api/ps` asked for before the latest load cannot speak for it. */
+  loadEpoch: number;
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;
@@ -116,27 +148,31 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const maxWaitMs = options.maxWaitMs ?? 30_000;
   const maxQueue = options.maxQueue ?? 512;
   const clock = options.clock ?? systemClock;
-  const knowledge: GpuKnowledge = createGpuKnowledge({ budget: options.gpuMemory ?? null, maxLoaded: options.maxLoaded });
+  const hosts = new Map<string, HostState>();
+  for (const h of options.hosts ?? [{ id: 'local' }]) {
+    const knowledge = createGpuKnowledge({ budget: h.gpuMemory ?? options.gpuMemory ?? null, maxLoaded: h.maxLoaded ?? options.maxLoaded });
+    hosts.set(h.id, { id: h.id, up: true, runners: new Map(), knowledge, loadEpoch: 0 });
+  }
+  const firstHost = hosts.values().next().value as HostState;
+  const hostOf = (id: string | undefined): HostState => (id === undefined ? firstHost : (hosts.get(id) ?? firstHost));
 
   const lanes = new Map<string, Lane>();
   const pending = new Map<string, Pending>();
-  const runners = new Map<string, Runner>();
   const lastServed = new Map<string, number>();
   let current: string | null = null;
   let running = 0;
   let paused = false;
   let seq = 0;
   let interactiveWaiting = 0;
-  /** Counts loads started: an `/api/ps` asked for before the latest load cannot speak for it. */
-  let loadEpoch = 0;
   let idleWaiters: (() => void)[] = [];
 
   function dropIfEmpty(name: string): void {
     if (lanes.get(name)?.size === 0) lanes.delete(name);
   }
 
-  function startLoad(key: string, evicts: readonly string[]): Runner {
-    loadEpoch++;
+  function startLoad(host: HostState, key: string, evicts: readonly string[]): Runner {
+    const { runners, knowledge } = host;
+    host.loadEpoch++;
     const model = modelOfLane(key);
     // What stood beside it, to learn from whether Ollama keeps it (another variant of the model never stays).
     const beside = [...evicts, ...runners.keys()].filter((k) => modelOfLane(k) !== model && k !== key);
@@ -153,14 +189,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
     return runner;
   }
 
-  function release(runner: Runner): void {
+  function release(host: HostState, runner: Runner): void {
     running--;
     runner.inFlight--;
     const now = clock.now();
     runner.lastUsedAt = now;
     lastServed.set(runner.key, now);
     // keep_alive 0: Ollama unloads the runner as soon as it is idle.
-    if (runner.inFlight === 0 && runner.keepAliveMs <= 0 && runners.get(runner.key) === runner) runners.delete(runner.key);
+    if (runner.inFlight === 0 && runner.keepAliveMs <= 0 && host.runners.get(runner.key) === runner) host.runners.delete(runner.key);
     if (running === 0 && idleWaiters.length) {
       for (const wake of idleWaiters) wake();
       idleWaiters = [];
@@ -171,14 +207,16 @@ export function createScheduler(options: SchedulerOptions = {}) {
   function pump(): void {
     while (!paused) {
       const now = clock.now();
-      const d = decide({ now, lanes, runners, knowledge, concurrency, holdMs: options.holdMs ?? 0, maxWaitMs, lastServed });
+      const up = [...hosts.values()].filter((h) => h.up);
+      const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, maxWaitMs, lastServed, spreadMin: options.spreadMin });
       if (d === null) return;
       const lane = lanes.get(d.lane) as Lane;
       const job = lane.shift() as Waiting;
       const entry = pending.get(job.id) as Pending;
       pending.delete(job.id);
       if (job.cls === 0) interactiveWaiting--;
-      const runner = d.load ? startLoad(d.lane, d.evicts) : (runners.get(d.lane) as Runner);
+      const host = hosts.get(d.host) as HostState;
+      const runner = d.load ? startLoad(host, d.lane, d.evicts) : (host.runners.get(d.lane) as Runner);
       runner.inFlight++;
       runner.lastUsedAt = now;
       running++;
@@ -189,6 +227,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       let released = false;
       const slot: Slot = {
         lane: d.lane,
+        host: d.host,
         switched: d.load,
         holdRunner,
         unloadFirst: d.unload,
@@ -198,17 +237,17 @@ export function createScheduler(options: SchedulerOptions = {}) {
         release() {
           if (released) return;
           released = true;
-          release(runner);
-          if (d.load) options.onLoadReleased?.();
+          release(host, runner);
+          if (d.load) options.onLoadReleased?.(d.host);
         },
       };
-      options.onDispatch?.({ id: job.id, lane: d.lane, cls: job.cls, switched: d.load, evicts: d.evicts, waitedMs: now - job.enqueuedAt });
+      options.onDispatch?.({ id: job.id, lane: d.lane, host: d.host, cls: job.cls, switched: d.load, evicts: d.evicts, waitedMs: now - job.enqueuedAt });
       entry.resolve(slot);
     }
   }
 
   /** The runner key Ollama's entry for `model` stands for: the variant foreman last ran, else the bare model. */
-  function keyForModel(model: string): string {
+  function keyForModel(runners: ReadonlyMap<string, Runner>, model: string): string {
     for (const r of runners.values()) if (r.model === model) return r.key;
     return model;
   }
@@ -248,19 +287,21 @@ export function createScheduler(options: SchedulerOptions = {}) {
       };
     },
 
-    /** Loads started so far; pass the value read before asking `/api/ps` to `observePs`. */
-    get loadEpoch(): number {
-      return loadEpoch;
+    /** Loads started on a host so far; pass the value read before asking its `/api/ps` to `observePs`. */
+    loadEpoch(hostId?: string): number {
+      return hostOf(hostId).loadEpoch;
     },
 
     /**
-     * An `/api/ps` answer (normalised model names and their `size`). Ignored if a load started after it
-     * was asked for (it cannot show that load yet); returns whether it was taken.
+     * An `/api/ps` answer of a host (normalised model names and their `size`). Ignored if a load started
+     * there after it was asked for (it cannot show that load yet); returns whether it was taken.
      */
-    observePs(entries: readonly PsEntry[], askedAtEpoch: number): boolean {
-      if (askedAtEpoch !== loadEpoch) return false;
+    observePs(entries: readonly PsEntry[], askedAtEpoch: number, hostId?: string): boolean {
+      const host = hostOf(hostId);
+      const { runners, knowledge } = host;
+      if (askedAtEpoch !== host.loadEpoch) return false;
       const seen = new Map<string, PsEntry>();
-      for (const e of entries) seen.set(keyForModel(e.model), e);
+      for (const e of entries) seen.set(keyForModel(runners, e.model), e);
       for (const r of runners.values()) {
         const e = seen.get(r.key);
         if (e && r.loadedBeside) {
@@ -282,9 +323,21 @@ export function createScheduler(options: SchedulerOptions = {}) {
       return true;
     },
 
+    /**
+     * A host went down (no new work goes there; what it held is forgotten) or came back up. Jobs in
+     * flight there are the caller's to end or retry.
+     */
+    setHostUp(hostId: string, isUp: boolean): void {
+      const host = hosts.get(hostId);
+      if (!host || host.up === isUp) return;
+      host.up = isUp;
+      if (!isUp) for (const r of [...host.runners.values()]) if (r.inFlight === 0) host.runners.delete(r.key);
+      pump();
+    },
+
     /** Model file sizes from `/api/tags`: the estimate for runners never seen loaded. */
-    observeFileSizes(sizes: ReadonlyMap<string, number>): void {
-      for (const [model, bytes] of sizes) knowledge.fileSizes.set(model, bytes);
+    observeFileSizes(sizes: ReadonlyMap<string, number>, hostId?: string): void {
+      for (const [model, bytes] of sizes) hostOf(hostId).knowledge.fileSizes.set(model, bytes);
     },
 
     /** Jobs waiting (not yet started). */
@@ -326,20 +379,30 @@ export function createScheduler(options: SchedulerOptions = {}) {
     },
 
     snapshot(): SchedulerSnapshot {
-      const budget = shownBudget(knowledge);
+      const hostSnaps = [...hosts.values()].map((h): HostSnapshot => {
+        const budget = shownBudget(h.knowledge);
+        return {
+          id: h.id,
+          up: h.up,
+          runners: [...h.runners.values()].map((r) => ({ key: r.key, model: r.model, bytes: h.knowledge.footprints.get(r.key) ?? null, inFlight: r.inFlight })),
+          memory: {
+            budget: budget.bytes,
+            source: budget.source,
+            lower: h.knowledge.lower,
+            upper: Number.isFinite(h.knowledge.upper) ? h.knowledge.upper : null,
+            maxLoaded: h.knowledge.maxLoaded,
+          },
+        };
+      });
+      const first = hostSnaps[0] as HostSnapshot;
       return {
         current,
         running,
         paused,
         lanes: [...lanes.values()].map((l) => ({ name: l.name, model: l.model, waiting: [...l.jobs()] })),
-        runners: [...runners.values()].map((r) => ({ key: r.key, model: r.model, bytes: knowledge.footprints.get(r.key) ?? null, inFlight: r.inFlight })),
-        memory: {
-          budget: budget.bytes,
-          source: budget.source,
-          lower: knowledge.lower,
-          upper: Number.isFinite(knowledge.upper) ? knowledge.upper : null,
-          maxLoaded: knowledge.maxLoaded,
-        },
+        runners: first.runners,
+        memory: first.memory,
+        hosts: hostSnaps,
       };
     },
   };
