@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseOllamaHost, type UpstreamAddress } from '../ollama/ollama-host.js';
+import { parseBytes } from '../hosts/upstreams.js';
 
 export interface ForemanConfig {
   listenHost: string;
@@ -71,14 +72,11 @@ export function parseDuration(text: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-
-/** `24GB`, `12GiB`, `512MB`, or plain bytes. */
+/** A size option (`24GB`, `12GiB`), or a one-line error naming it. */
 export function parseSize(name: string, text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
-  const bytes = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? NaN) : NaN;
-  if (!Number.isFinite(bytes) || bytes <= 0) throw new ConfigError(`--${name} wants a size such as 24GB or 12GiB, got "${text}"`);
-  return Math.round(bytes);
+  const bytes = parseBytes(text);
+  if (bytes === null) throw new ConfigError(`--${name} wants a size such as 24GB or 12GiB, got "${text}"`);
+  return bytes;
 }
 
 function parseListen(text: string): { host: string; port: number } {
