@@ -28,7 +28,25 @@ describe('address kinds', () => {
     ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
     ['64:ff9b::a9fe:a9fe', 'forbidden'],
     ['2606:4700::1111', 'public'],
+    // Reserved and test nets (Oracle's old metadata address 192.0.0.192 among them), discard, documentation.
+    ['192.0.0.192', 'forbidden'],
+    ['198.18.0.1', 'forbidden'],
+    ['240.0.0.1', 'forbidden'],
+    ['100::1', 'forbidden'],
+    ['2001:db8::1', 'forbidden'],
+    ['fe80::1%eth0', 'forbidden'],
+    ['fec0::1', 'private'],
+    ['64:ff9b:1::1', 'private'],
+    // IPv4-compatible and IPv4-translated forms reach the IPv4 address inside them too.
+    ['::a9fe:a9fe', 'forbidden'],
+    ['::ffff:0:a9fe:a9fe', 'forbidden'],
+    ['::ffff:0:7f00:1', 'loopback'],
+    ['::ffff:10.0.0.1', 'private'],
     ['example.com', null],
+    // Spellings only inet_aton reads are not addresses here (URL hosts and DNS answers never use them).
+    ['127.1', null],
+    ['0x7f.0.0.1', null],
+    ['', null],
   ])('%s is %s', (address, kind) => {
     expect(addressKind(address)).toBe(kind);
   });
@@ -49,7 +67,8 @@ describe('checkWebhookUrl', () => {
     ['http://2852039166/', /forbidden address/],
     ['http://[::ffff:169.254.169.254]/', /forbidden address/],
     ['http://[fe80::1]/', /forbidden address/],
-    ['http://10.0.0.5/hook', /private networks are off/],
+    ['http://10.0.0.5/hook', /private networks are off; allow them with --webhook-allow-private or FOREMAN_WEBHOOK_ALLOW_PRIVATE=1/],
+    ['http://[fd12::1]/hook', /forbidden address \(fd12::1: private networks are off; allow them with --webhook-allow-private/],
     ['http://metadata.google.internal/', /metadata/],
   ])('refuses %s', (url, message) => {
     expect(() => checkWebhookUrl(url)).toThrow(UrlPolicyError);

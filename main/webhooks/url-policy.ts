@@ -5,6 +5,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export class UrlPolicyError extends Error {}
 
@@ -23,63 +24,61 @@ export interface AddressPolicy {
 
 export const DEFAULT_ADDRESS_POLICY: Readonly<AddressPolicy> = Object.freeze({ allowLoopback: true, allowPrivate: false });
 
-function v4(addr: string): [number, number, number, number] | null {
-  const parts = addr.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
-  const n = parts.map(Number);
-  return n.every((p) => p <= 255) ? (n as [number, number, number, number]) : null;
+/** ipaddr.js's range names; a range not named here is public. */
+const V4_KINDS: Readonly<Record<string, AddressKind>> = {
+  // "This network", link-local (cloud metadata), multicast, broadcast, and reserved and test nets.
+  unspecified: 'forbidden',
+  linkLocal: 'forbidden',
+  multicast: 'forbidden',
+  broadcast: 'forbidden',
+  reserved: 'forbidden',
+  loopback: 'loopback',
+  private: 'private',
+  carrierGradeNat: 'private',
+};
+
+const V6_KINDS: Readonly<Record<string, AddressKind>> = {
+  unspecified: 'forbidden',
+  linkLocal: 'forbidden',
+  multicast: 'forbidden',
+  discard: 'forbidden',
+  reserved: 'forbidden',
+  loopback: 'loopback',
+  uniqueLocal: 'private',
+  deprecatedSiteLocal: 'private',
+  // NAT64 for local use (RFC 8215): where the IPv4 address sits depends on the site.
+  rfc6052: 'private',
+};
+
+/** Cloud metadata services inside ranges that are otherwise allowed: Alibaba's (CGNAT) and AWS's IPv6 one (ULA). */
+const METADATA_ADDRESSES = new Set(['100.100.100.200', 'fd00:ec2::254'].map((a) => ipaddr.parse(a).toNormalizedString()));
+
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
+
+/** The IPv4 address an IPv6 address reaches: IPv4-mapped, -translated, -compatible and NAT64 ones. */
+function embeddedV4(a: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = a.parts;
+  const range = a.range() as string;
+  const compatible = p.slice(0, 6).every((g) => g === 0);
+  if (range !== 'ipv4Mapped' && range !== 'rfc6145' && !compatible && !a.match(NAT64)) return null;
+  return new ipaddr.IPv4([p[6]! >> 8, p[6]! & 0xff, p[7]! >> 8, p[7]! & 0xff]);
 }
 
-function kindOfV4([a, b, c, d]: [number, number, number, number]): AddressKind {
-  // "This network", link-local (cloud metadata), multicast, reserved and broadcast; Alibaba's metadata.
-  if (a === 0 || (a === 169 && b === 254) || a >= 224 || (a === 100 && b === 100 && c === 100 && d === 200)) return 'forbidden';
-  if (a === 127) return 'loopback';
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127)) return 'private';
-  return 'public';
-}
-
-/** The eight 16-bit groups of an IPv6 address, or null if it is not one. */
-function v6Groups(addr: string): number[] | null {
-  let a = addr.toLowerCase().replace(/%.*$/, '');
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (dotted) {
-    const p = v4(dotted[2]!);
-    if (!p) return null;
-    a = `${dotted[1]}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const halves = a.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves[1] ? halves[1].split(':') : [];
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
-  const groups = [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail];
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => parseInt(g, 16));
-}
-
-function kindOfV6(g: number[]): AddressKind {
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embedded = (): AddressKind => kindOfV4([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
-  const upperZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  if (upperZero && g5 === 0 && g6 === 0 && g7 === 0) return 'forbidden';
-  if (upperZero && g5 === 0 && g6 === 0 && g7 === 1) return 'loopback';
-  // IPv4-mapped, IPv4-compatible and NAT64 addresses reach the IPv4 address inside them.
-  if (upperZero && (g5 === 0xffff || g5 === 0)) return embedded();
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return embedded();
-  if ((g0 & 0xffc0) === 0xfe80 || (g0 & 0xff00) === 0xff00) return 'forbidden';
-  // AWS's IPv6 metadata endpoint sits inside the ULA range.
-  if (g0 === 0xfd00 && g1 === 0x0ec2 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 0x254) return 'forbidden';
-  if ((g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfec0) return 'private';
-  return 'public';
+function kindOf(a: ipaddr.IPv4 | ipaddr.IPv6): AddressKind {
+  if (METADATA_ADDRESSES.has(a.toNormalizedString())) return 'forbidden';
+  if (a.kind() === 'ipv4') return V4_KINDS[a.range()] ?? 'public';
+  const v6 = a as ipaddr.IPv6;
+  const range = v6.range() as string;
+  // `::` and `::1` are not the IPv4-compatible 0.0.0.0 and 0.0.0.1.
+  const inner = range === 'unspecified' || range === 'loopback' ? null : embeddedV4(v6);
+  return inner ? kindOf(inner) : (V6_KINDS[range] ?? 'public');
 }
 
 /** What kind of network an IP address is on; null if it is not an IP address. */
 export function addressKind(address: string): AddressKind | null {
-  const p = v4(address);
-  if (p) return kindOfV4(p);
-  const g = v6Groups(address);
-  return g ? kindOfV6(g) : null;
+  // Only the plain spellings DNS answers and WHATWG URL hosts use: ipaddr.js would also read 127.1 or 0x7f.0.0.1.
+  if (net.isIP(address) === 0) return null;
+  return kindOf(ipaddr.parse(address));
 }
 
 /** Link-local (cloud metadata lives there), "this network", multicast and broadcast: never a receiver. */
@@ -96,7 +95,12 @@ export function isAllowedAddress(address: string, policy: AddressPolicy = DEFAUL
 
 function refusal(host: string, address: string): string {
   const kind = addressKind(address);
-  const why = kind === 'private' ? ': private networks are off in settings' : kind === 'loopback' ? ': loopback is off in settings' : '';
+  const why =
+    kind === 'private'
+      ? ': private networks are off; allow them with --webhook-allow-private or FOREMAN_WEBHOOK_ALLOW_PRIVATE=1'
+      : kind === 'loopback'
+        ? ': loopback is off'
+        : '';
   return `webhook ${host === address ? 'url points at' : `host ${host} resolves to`} a forbidden address (${address}${why})`;
 }
 
