@@ -19,7 +19,7 @@ import { memoryView } from '../core/memory-view.js';
 import { buildTimeline } from '../core/timeline.js';
 import { assembleTranscript } from '../ollama/transcript.js';
 import { normalizeModel } from '../ollama/model-name.js';
-import { HttpError } from './errors.js';
+import { JobNotActive, JobNotFound, OllamaNotManaged } from './errors.js';
 
 export interface AdminDeps {
   scheduler: Scheduler;
@@ -90,7 +90,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
   });
 
   app.post('/ollama/start', async (_request, reply) => {
-    if (!supervisor) throw new HttpError(409, 'foreman does not manage Ollama here: start it with --manage-ollama');
+    if (!supervisor) throw new OllamaNotManaged();
     supervisor.start();
     reply.code(202);
     return { status: supervisor.status };
@@ -153,7 +153,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
 
   function detail(id: string): JobDetail {
     const job = store.getJob(id);
-    if (!job) throw new HttpError(404, `job ${id} not found`);
+    if (!job) throw new JobNotFound(id);
     const live = board.get(id);
     // A passthrough job's row may still be on its way to disk; the live row is the truth meanwhile.
     const row = live ? live.row : toJobRow(job);
@@ -184,8 +184,8 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: { params: idParams } }, async (request) => {
     const id = request.params.id;
-    if (!store.getJob(id) && !board.get(id)) throw new HttpError(404, `job ${id} not found`);
-    if (!board.cancel(id)) throw new HttpError(409, `job ${id} is not queued or working`);
+    if (!store.getJob(id) && !board.get(id)) throw new JobNotFound(id);
+    if (!board.cancel(id)) throw new JobNotActive(id);
     return { job: board.get(id)?.row ?? toJobRow(store.getJob(id)!) };
   });
 

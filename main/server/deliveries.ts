@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Delivery, DeliveryAttempt, DeliveryState, DeliveryStore } from '../store/deliveries.js';
 import type { Clock } from '../scheduler/scheduler.js';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
-import { HttpError } from './errors.js';
+import { BadTime, DeliveryNotFound, DeliveryPending, DeliverySending } from './errors.js';
 import type { DeliveryAttemptRow, DeliveryRow } from '../../shared/api.js';
 
 export interface DeliveriesDeps {
@@ -62,7 +62,7 @@ function iso(ms: number | null): string | null {
 /** An ISO 8601 time or milliseconds since the epoch. */
 function parseTime(value: string | number, field: string): number {
   const ms = typeof value === 'number' || /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new HttpError(400, `${field} must be an ISO 8601 time or milliseconds since the epoch`);
+  if (!Number.isFinite(ms)) throw new BadTime(field);
   return ms;
 }
 
@@ -145,7 +145,7 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
 
   function found(id: string): Delivery {
     const d = deliveries.get(id);
-    if (!d) throw new HttpError(404, `delivery ${id} not found`);
+    if (!d) throw new DeliveryNotFound(id);
     return d;
   }
 
@@ -174,13 +174,13 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
     const d = found(request.params.id);
     if (d.state === 'pending') {
       // Waiting for a retry: the next attempt goes now (same webhook-id, same bytes), not a second copy.
-      if (!deliveries.retryNow(d.id, clock.now())) throw new HttpError(409, `delivery ${d.id} is being sent now`);
+      if (!deliveries.retryNow(d.id, clock.now())) throw new DeliverySending(d.id);
       dispatcher.kick();
       reply.code(202);
       return { delivery: deliveryView(found(d.id)) };
     }
     // A race with the dispatcher can only make it pending again, which is the same answer.
-    if (!deliveries.redeliver(d.id, clock.now())) throw new HttpError(409, `delivery ${d.id} is still pending`);
+    if (!deliveries.redeliver(d.id, clock.now())) throw new DeliveryPending(d.id);
     dispatcher.kick();
     reply.code(202);
     return { delivery: deliveryView(found(d.id)) };

@@ -9,7 +9,18 @@ import type { JobState } from '../../shared/types.js';
 import { jobView } from '../jobs/job-view.js';
 import { normalizeModel } from '../ollama/model-name.js';
 import { checkWebhookUrl, UrlPolicyError, type AddressPolicy } from '../webhooks/url-policy.js';
-import { HttpError } from './errors.js';
+import {
+  BadIdempotencyKey,
+  BodyTooDeep,
+  CannotStoreJob,
+  IdempotencyConflict,
+  JobEnded,
+  JobNotFound,
+  JsonBodyRequired,
+  MetadataTooLarge,
+  UnknownCursor,
+  WebhookUrlRefused,
+} from './errors.js';
 import { clientOf } from './passthrough.js';
 import { MAX_JSON_DEPTH, MAX_METADATA_BYTES, jobIdParams, listQuery, openApiDocument, submitBody } from './jobs-schemas.js';
 
@@ -60,13 +71,13 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new BodyTooDeep(MAX_JSON_DEPTH), undefined);
     parseJson(request, body as string, done);
   });
   app.addHook('onRequest', async (request) => {
     // A body without a Content-Type is bad input like any other (Fastify would say 415).
     if (request.method === 'POST' && request.headers['content-type'] === undefined) {
-      throw new HttpError(400, 'POST /jobs wants a JSON body with Content-Type: application/json');
+      throw new JsonBodyRequired();
     }
   });
 
@@ -79,16 +90,16 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
       try {
         webhookUrl = checkWebhookUrl(body.webhook.url, deps.addressPolicy).href;
       } catch (err) {
-        if (err instanceof UrlPolicyError) throw new HttpError(400, err.message);
+        if (err instanceof UrlPolicyError) throw new WebhookUrlRefused(err.message);
         throw err;
       }
     }
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
-      throw new HttpError(400, 'Idempotency-Key must be one value of 1 to 255 characters');
+      throw new BadIdempotencyKey();
     }
     if (body.metadata !== undefined && Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
-      throw new HttpError(413, `metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB`);
+      throw new MetadataTooLarge(MAX_METADATA_BYTES / 1024);
     }
     let result;
     try {
@@ -103,11 +114,11 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
       });
     } catch (err) {
       // Never a 202 for a job that is not on disk.
-      if (isStorageError(err)) throw new HttpError(507, `foreman cannot store the job (${err.code}: ${err.message}); nothing was created, try again later`);
+      if (isStorageError(err)) throw new CannotStoreJob(err.code, err.message);
       throw err;
     }
     if ('conflict' in result) {
-      throw new HttpError(422, `Idempotency-Key "${key}" was already used for job ${result.conflict.id} with a different request`);
+      throw new IdempotencyConflict(String(key), result.conflict.id);
     }
     reply.code(202).header('location', `/jobs/${result.job.id}`);
     if (!result.created) reply.header('idempotent-replayed', 'true');
@@ -116,23 +127,23 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
 
   app.get<{ Params: { id: string } }>('/:id', { schema: { params: jobIdParams } }, async (request) => {
     const job = store.getJob(request.params.id);
-    if (!job || job.source !== 'jobs') throw new HttpError(404, `job ${request.params.id} not found`);
+    if (!job || job.source !== 'jobs') throw new JobNotFound(request.params.id);
     return jobView(job);
   });
 
   app.get<{ Querystring: { state?: JobState; model?: string; limit: number; cursor?: string } }>('/', { schema: { querystring: listQuery } }, async (request) => {
     const q = request.query;
-    if (q.cursor !== undefined && store.getJob(q.cursor)?.source !== 'jobs') throw new HttpError(400, `unknown cursor "${q.cursor}": pass a next_cursor from a previous page`);
+    if (q.cursor !== undefined && store.getJob(q.cursor)?.source !== 'jobs') throw new UnknownCursor(q.cursor);
     const page = jobs.list({ state: q.state, lane: q.model ? normalizeModel(q.model) : undefined, limit: q.limit, before: q.cursor });
     return { jobs: page.map(jobView), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
   });
 
   app.delete<{ Params: { id: string } }>('/:id', { schema: { params: jobIdParams } }, async (request) => {
     const before = store.getJob(request.params.id);
-    if (!before || before.source !== 'jobs') throw new HttpError(404, `job ${request.params.id} not found`);
+    if (!before || before.source !== 'jobs') throw new JobNotFound(request.params.id);
     // An ended job (canceled included) answers 409: only the call that cancels it gets a 200.
     const after = before.state === 'queued' || before.state === 'working' ? (runner.cancel(request.params.id) ?? before) : before;
-    if (after === before || after.state !== 'canceled') throw new HttpError(409, `job ${after.id} already ${after.state}`);
+    if (after === before || after.state !== 'canceled') throw new JobEnded(after.id, after.state);
     return jobView(after);
   });
 }
