@@ -112,7 +112,16 @@ export function decide(input: DecideInput): Decision | null {
   const slots = (r: RunnerView) => concurrency + (r.inFlight > 0 && r.keepAliveMs < holdMs ? 1 : 0);
   const flight = (h: HostView, key: string) => h.runners.get(key)?.inFlight ?? 0;
   const hasWork = (h: HostView, key: string) => flight(h, key) > 0 || (lanes.get(key)?.size ?? 0) > 0;
-  const served = (key: string) => hosts.some((h) => flight(h, key) > 0);
+  // Lanes with work in flight, and lanes some host holds: asked for every lane, so built once.
+  const servedLanes = new Set<string>();
+  const heldLanes = new Set<string>();
+  for (const h of hosts) {
+    for (const r of h.runners.values()) {
+      heldLanes.add(r.key);
+      if (r.inFlight > 0) servedLanes.add(r.key);
+    }
+  }
+  const served = (key: string) => servedLanes.has(key);
 
   // The lane that has waited longest past the bound, measured from when it was last served.
   let starving: Lane | null = null;
@@ -159,19 +168,31 @@ export function decide(input: DecideInput): Decision | null {
 
   // 3. A load that evicts nothing with work left: the lane whose oldest job waited longest, on the
   // host where it displaces least. A lane held elsewhere spreads only with enough work to pay for it.
-  let best: { lane: Lane; host: HostView; victims: Victims } | null = null;
-  for (const lane of lanes.values()) {
-    if (lane.size === 0 || (best && !olderThan(lane, best.lane) && best.lane !== lane)) continue;
-    const heldElsewhere = hosts.some((h) => h.runners.has(lane.name));
-    if (heldElsewhere && lane.size < spreadMin) continue;
-    for (const h of hosts) {
-      if (h.runners.has(lane.name)) continue;
+  // Runners without work go first, so a load is possible on a host exactly when it fits beside the
+  // runners that have work: one cheap check per lane and host, victims worked out only for a winner.
+  const probes = hosts.map((h) => {
+    const busy = [...h.runners.values()].filter((r) => hasWork(h, r.key));
+    // The busy runners plus a slot for the incoming one, reused for every lane.
+    return { busy, set: [...busy.map((r) => ({ key: r.key, model: r.model })), { key: '', model: '' }] };
+  });
+  // Oldest lane first: the first one that can load somewhere wins.
+  const waiting = [...lanes.values()].filter((l) => l.size > 0).sort((a, b) => (olderThan(a, b) ? -1 : olderThan(b, a) ? 1 : 0));
+  for (const lane of waiting) {
+    if (heldLanes.has(lane.name) && lane.size < spreadMin) continue;
+    let best: { host: HostView; victims: Victims } | null = null;
+    const incoming = { key: lane.name, model: lane.model };
+    hosts.forEach((h, i) => {
+      const probe = probes[i] as (typeof probes)[number];
+      if (h.runners.has(lane.name) || probe.busy.some((r) => r.model === lane.model)) return;
+      probe.set[probe.set.length - 1] = incoming;
+      if (fitVerdict(h.knowledge, probe.set) !== 'fits') return;
       const victims = victimsFor(lane, h.runners, h.knowledge, lanes);
-      if (victims.all.some((v) => hasWork(h, v.key))) continue;
-      if (!best || best.lane !== lane || victims.all.length < best.victims.all.length) best = { lane, host: h, victims };
-    }
+      if (!best || victims.all.length < best.victims.all.length) best = { host: h, victims };
+    });
+    const found = best as { host: HostView; victims: Victims } | null;
+    if (found) return start(lane, found.host, found.victims, true);
   }
-  return best ? start(best.lane, best.host, best.victims, true) : null;
+  return null;
 }
 
 function start(lane: Lane, host: HostView, victims: Victims, load: boolean): Decision {
