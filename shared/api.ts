@@ -165,7 +165,8 @@ export type ForemanEvent =
   | { type: 'model'; model: string; change: 'switch' | 'loaded'; load_ms?: number }
   | { type: 'delivery'; delivery: DeliveryRow }
   | { type: 'queue'; paused: boolean }
-  | { type: 'upstream'; up: boolean }
+  /** An Ollama host went down or came back up (`host`: its id, with several hosts). */
+  | { type: 'upstream'; up: boolean; host?: string }
   /** What Ollama holds changed (an `/api/ps` answer): normalised model names. */
   | { type: 'resident'; models: string[] }
   /** The memory strip changed: a load, an eviction, an `/api/ps` answer, work starting or ending. */
