@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, killSpawned, spawnForeman, spawnSimulator, type Spawned } from '../test-support/spawn-cli.js';
 import { tempDir } from '../test-support/test-config.js';
+
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Runs `foreman` to its end with only the environment given (no OLLAMA_HOST or FOREMAN_* from the shell). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OLLAMA_HOST' && !k.startsWith('FOREMAN_')));
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...clean, ...env } });
+}
 
 let sim: Spawned;
 beforeAll(async () => {
@@ -72,6 +81,70 @@ describe('foreman serve', () => {
       expect(r.stdout).toContain(name);
     }
     expect(r.stdout).toContain('FOREMAN_MAX_WAIT_MS');
+  });
+
+  it('says in --help what each value is', () => {
+    const r = cli(['serve', '--help']);
+    expect(r.status).toBe(0);
+    for (const line of ['--listen HOST:PORT', '--upstream URL', '--concurrency N', '--gpu-memory SIZE', '--max-wait-ms N', '--webhook-retries DURATION,…', '--data-dir DIR']) {
+      expect(r.stdout).toContain(`  ${line}\n`);
+    }
+    expect(r.stdout).not.toMatch(/ VALUE\n/);
+    expect(r.stdout).toMatch(/\n {2}DURATION +a number with ms, s, m or h/);
+    expect(r.stdout).toContain('FOREMAN_MANAGE_OLLAMA=1/0, true/false, yes/no, on/off');
+  });
+
+  it.each([[['--version']], [['-v']], [['serve', '--version']]])('prints its version for %j', (args) => {
+    const r = cli(args);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`foreman ${VERSION}\n`);
+  });
+
+  it.each([
+    [['--upstream', 'ftp://10.0.0.2'], {}, '--upstream "ftp://10.0.0.2": foreman reaches Ollama over http or https, not ftp'],
+    [['--upstream', 'localhost:11434x'], {}, '--upstream "localhost:11434x": the port "11434x" is not a number from 1 to 65535'],
+    [[], { FOREMAN_UPSTREAM: 'http://my ollama' }, 'FOREMAN_UPSTREAM "http://my ollama": "my ollama" is not a host name or an IP address'],
+    [[], { OLLAMA_HOST: '127.0.0.1:99999' }, 'OLLAMA_HOST "127.0.0.1:99999": the port "99999" is not a number from 1 to 65535 (foreman reads OLLAMA_HOST when --upstream is not given)'],
+    // What a client's OLLAMA_HOST says, left in the shell that starts foreman.
+    [[], { OLLAMA_HOST: '127.0.0.1:11435' }, `OLLAMA_HOST "127.0.0.1:11435" is foreman's own --listen address, so every request would come back to foreman (foreman reads OLLAMA_HOST when --upstream is not given); point --upstream at Ollama, e.g. --upstream 127.0.0.1:11434`],
+    [[], { FOREMAN_MANAGE_OLLAMA: 'maybe' }, 'FOREMAN_MANAGE_OLLAMA wants 1/0, true/false, yes/no or on/off, got "maybe"'],
+    [[], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'enabled' }, 'FOREMAN_WEBHOOK_ALLOW_PRIVATE wants 1/0, true/false, yes/no or on/off, got "enabled"'],
+  ])('refuses %j %j in one line naming the option or variable', (args, env, message) => {
+    const r = cli(['serve', '--data-dir', tempDir(), ...args], env);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`foreman: ${message}\n`);
+  });
+
+  it('reads boolean variables as 1/0, true/false, yes/no or on/off in any case; the private-network refusal names the option', async () => {
+    const hook = { api: 'generate', request: { model: 'llama3.2', prompt: 'hi' }, webhook: { url: 'http://10.0.0.5:9/hook' } };
+    const submit = (url: string) => fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hook) });
+    const off = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'Off' });
+    const refused = await submit(off.url);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error: 'webhook url points at a forbidden address (10.0.0.5: private networks are off; allow them with --webhook-allow-private or FOREMAN_WEBHOOK_ALLOW_PRIVATE=1)',
+    });
+    off.proc.kill('SIGTERM');
+    const on = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'YES' });
+    expect((await submit(on.url)).status).toBe(202);
+    on.proc.kill('SIGTERM');
+    expect([await off.exited, await on.exited]).toEqual([0, 0]);
+  });
+
+  it('says degraded in /foreman/health while Ollama does not answer, ok once it does', async () => {
+    const gone = await spawnSimulator();
+    gone.proc.kill('SIGTERM');
+    await gone.exited;
+    const f = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', gone.url, '--data-dir', tempDir()]);
+    const health = async () => (await (await fetch(`${f.url}/foreman/health`)).json()) as { status: string; upstream_up: boolean };
+    await expect.poll(health).toMatchObject({ status: 'degraded', upstream_up: false });
+    f.proc.kill('SIGTERM');
+    expect(await f.exited).toBe(0);
+    const up = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()]);
+    expect(await (await fetch(`${up.url}/foreman/health`)).json()).toMatchObject({ status: 'ok', upstream_up: true });
+    up.proc.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
   });
 });
 

@@ -2,9 +2,16 @@
 /** `foreman serve [options]`: the headless core in the foreground. */
 import { ConfigError, parseConfig, usage } from '../core/config.js';
 import { startForeman } from '../core/foreman.js';
+import { foremanVersion } from './version.js';
+
+const isVersion = (arg: string) => arg === '--version' || arg === '-v';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && (isVersion(command) || command === 'version')) {
+    process.stdout.write(`foreman ${foremanVersion()}\n`);
+    return 0;
+  }
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(usage());
     return command === undefined ? 2 : 0;
@@ -15,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(usage());
+    return 0;
+  }
+  if (rest.some(isVersion)) {
+    process.stdout.write(`foreman ${foremanVersion()}\n`);
     return 0;
   }
   let config;

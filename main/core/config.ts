@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseOllamaHost, type UpstreamAddress } from '../ollama/ollama-host.js';
+import { OllamaHostError, parseOllamaHost, type UpstreamAddress } from '../ollama/ollama-host.js';
 import { parseBytes } from '../hosts/upstreams.js';
 
 export interface ForemanConfig {
@@ -37,17 +37,17 @@ export interface ForemanConfig {
 export class ConfigError extends Error {}
 
 export const OPTIONS = {
-  listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens (HOST:PORT; port 0 picks a free one)', default: '127.0.0.1:11435' },
-  upstream: { type: 'string', env: 'FOREMAN_UPSTREAM', help: 'the Ollama server', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
+  listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens; port 0 picks a free one', default: '127.0.0.1:11435' },
+  upstream: { type: 'string', env: 'FOREMAN_UPSTREAM', help: 'the Ollama server, read like OLLAMA_HOST (no scheme = http, no port = 11434)', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
   'data-dir': { type: 'string', env: 'FOREMAN_DATA_DIR', help: 'SQLite database and secrets', default: "the OS's app-data folder for foreman" },
   concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight per loaded model (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
-  'gpu-memory': { type: 'string', env: 'FOREMAN_GPU_MEMORY', help: 'GPU memory Ollama may fill (SIZE, e.g. 24GB or 12GiB); models that fit together run side by side', default: 'learned from what Ollama holds' },
+  'gpu-memory': { type: 'string', env: 'FOREMAN_GPU_MEMORY', help: 'GPU memory Ollama may fill (24GB, 12GiB); models that fit together run side by side', default: 'learned from what Ollama holds' },
   'max-loaded': { type: 'string', env: 'FOREMAN_MAX_LOADED', help: "models resident at once (match Ollama's OLLAMA_MAX_LOADED_MODELS)", default: '3' },
   'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a model not served for this long goes next', default: '30000' },
   'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
   'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
-  'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts (ms/s/m/h)', default: '5s,5m,30m,2h,5h,10h,10h' },
-  'webhook-allow-private': { type: 'boolean', env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE', help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, fc00::/7)', default: 'off' },
+  'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts, one per retry', default: '5s,5m,30m,2h,5h,10h,10h' },
+  'webhook-allow-private': { type: 'boolean', env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE', help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)', default: 'off' },
   'webhook-max-result-kb': { type: 'string', env: 'FOREMAN_WEBHOOK_MAX_RESULT_KB', help: 'results larger than this are sent in webhooks as a result_url', default: '64' },
   'manage-ollama': { type: 'boolean', env: 'FOREMAN_MANAGE_OLLAMA', help: 'start and keep alive a local `ollama serve` when the upstream is down', default: 'off' },
   'ollama-bin': { type: 'string', env: 'FOREMAN_OLLAMA_BIN', help: 'the Ollama binary the supervisor starts', default: '`ollama` on PATH' },
@@ -56,6 +56,28 @@ export const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+
+/** What each option's value is, for --help (a new option without one shows VALUE, and a test fails). */
+export const VALUE_NAMES: Readonly<Record<string, string>> = {
+  listen: 'HOST:PORT',
+  upstream: 'URL',
+  'data-dir': 'DIR',
+  concurrency: 'N',
+  'gpu-memory': 'SIZE',
+  'max-loaded': 'N',
+  'max-wait-ms': 'N',
+  'max-queue': 'N',
+  'upstream-timeout': 'DURATION',
+  'webhook-secret': 'whsec_…',
+  'webhook-retries': 'DURATION,…',
+  'webhook-max-result-kb': 'N',
+  'ollama-bin': 'PATH',
+  'retention-days': 'N',
+  'body-limit-mb': 'N',
+};
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
 
 /** Electron's `app.getPath('userData')` for an app named foreman, so the app and the CLI share data. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
@@ -93,6 +115,34 @@ function int(name: string, text: string, min: number): number {
   return n;
 }
 
+/** Where foreman would reach itself: the same port on a loopback or wildcard address. */
+function isOwnAddress(upstream: UpstreamAddress, listen: { host: string; port: number }): boolean {
+  const colon = upstream.host.lastIndexOf(':');
+  const local = (h: string) => ['localhost', '::1', '0.0.0.0', '::', ''].includes(h) || /^127\./.test(h);
+  const host = upstream.host.slice(0, colon).replace(/^\[|\]$/g, '');
+  return Number(upstream.host.slice(colon + 1)) === listen.port && (host === listen.host || (local(host) && local(listen.host)));
+}
+
+/** The upstream; an error names the option or variable it came from. */
+function parseUpstream(raw: string, source: string, listen: { host: string; port: number }): UpstreamAddress {
+  // Clients are told to set OLLAMA_HOST to foreman, so say why foreman read it too.
+  const why = source === 'OLLAMA_HOST' ? ' (foreman reads OLLAMA_HOST when --upstream is not given)' : '';
+  let upstream: UpstreamAddress;
+  try {
+    upstream = parseOllamaHost(raw, source);
+  } catch (err) {
+    if (err instanceof OllamaHostError) throw new ConfigError(`${err.message}${why}`);
+    throw err;
+  }
+  if (upstream.origin.startsWith('http:') && isOwnAddress(upstream, listen)) {
+    throw new ConfigError(
+      `${source} ${JSON.stringify(raw)} is foreman's own --listen address, so every request would come back to foreman${why}; ` +
+        'point --upstream at Ollama, e.g. --upstream 127.0.0.1:11434',
+    );
+  }
+  return upstream;
+}
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ForemanConfig {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -107,9 +157,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     const e = env[OPTIONS[name].env];
     return e === undefined || e === '' ? undefined : e;
   };
+  // On the command line a flag is there or not; a variable says which, in one of the usual words.
   const flag = (name: OptionName): boolean => {
-    const v = get(name);
-    return v !== undefined && !['0', 'false', 'no', 'off'].includes(v.toLowerCase());
+    if (values[name] !== undefined) return values[name] === true;
+    const raw = env[OPTIONS[name].env];
+    const word = raw?.trim().toLowerCase();
+    if (word === undefined || word === '' || FALSE_WORDS.includes(word)) return false;
+    if (TRUE_WORDS.includes(word)) return true;
+    throw new ConfigError(`${OPTIONS[name].env} wants 1/0, true/false, yes/no or on/off, got "${raw}"`);
   };
   const listen = parseListen(get('listen') ?? '127.0.0.1:11435');
   const secret = get('webhook-secret') ?? null;
@@ -124,7 +179,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   return {
     listenHost: listen.host,
     listenPort: listen.port,
-    upstream: parseOllamaHost(get('upstream') ?? env.OLLAMA_HOST ?? 'http://127.0.0.1:11434'),
+    upstream: parseUpstream(
+      get('upstream') ?? env.OLLAMA_HOST ?? 'http://127.0.0.1:11434',
+      values.upstream !== undefined ? '--upstream' : get('upstream') !== undefined ? OPTIONS.upstream.env : env.OLLAMA_HOST !== undefined ? 'OLLAMA_HOST' : 'the default upstream',
+      listen,
+    ),
     dataDir: path.resolve(get('data-dir') ?? defaultDataDir(env)),
     concurrency: int('concurrency', get('concurrency') ?? '1', 1),
     gpuMemory: get('gpu-memory') === undefined ? null : parseSize('gpu-memory', get('gpu-memory') as string),
@@ -144,6 +203,28 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 export function usage(): string {
-  const rows = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.type === 'string' ? ' VALUE' : ''}\n      ${o.help} (default: ${o.default}; env ${o.env})`);
-  return `usage: foreman serve [options]\n\noptions:\n${rows.join('\n')}\n`;
+  const rows = Object.entries(OPTIONS).map(([name, o]) => {
+    const value = o.type === 'string' ? ` ${VALUE_NAMES[name] ?? 'VALUE'}` : '';
+    const env = o.type === 'boolean' ? `${o.env}=1/0, true/false, yes/no, on/off` : o.env;
+    return `  --${name}${value}\n      ${o.help} (default: ${o.default}; env ${env})`;
+  });
+  return [
+    'usage: foreman serve [options]',
+    '       foreman --version',
+    '',
+    'options (each also an environment variable; the command line wins):',
+    ...rows,
+    '  -h, --help',
+    '      print this text',
+    '  -v, --version',
+    "      print foreman's version",
+    '',
+    'values:',
+    '  N          a whole number',
+    '  DURATION   a number with ms, s, m or h: 500ms, 5s, 5m, 2h (no unit = ms)',
+    '  SIZE       bytes, or a number with KB, MB, GB, TB or KiB, MiB, GiB, TiB: 24GB, 12GiB',
+    '  X,…        a list: values separated by commas, e.g. 5s,5m,30m',
+    "  URL        an Ollama address as OLLAMA_HOST takes it: 127.0.0.1:11434, http://host:port/prefix, https://host",
+    '',
+  ].join('\n');
 }

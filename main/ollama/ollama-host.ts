@@ -1,7 +1,13 @@
 /**
  * Parses an Ollama address the way Ollama's own `OLLAMA_HOST` is read: no scheme means http and port
  * 11434; an explicit scheme defaults to 80/443; a path prefix is kept; 0.0.0.0 and [::] mean loopback.
+ * Where Ollama would warn and fall back (a bad port), or could never connect (another scheme, a host
+ * that is not a name or an address), this throws OllamaHostError instead: foreman must not quietly
+ * send everything to another server than the one the user named.
  */
+import net from 'node:net';
+
+export class OllamaHostError extends Error {}
 export interface UpstreamAddress {
   /** `http://127.0.0.1:11434` */
   origin: string;
@@ -11,7 +17,14 @@ export interface UpstreamAddress {
   host: string;
 }
 
-export function parseOllamaHost(raw: string): UpstreamAddress {
+/**
+ * `source` names where `raw` came from (`--upstream`, `OLLAMA_HOST`), so that an error says which
+ * setting to fix.
+ */
+export function parseOllamaHost(raw: string, source?: string): UpstreamAddress {
+  const fail = (reason: string): never => {
+    throw new OllamaHostError(`${source ? `${source} ` : ''}${JSON.stringify(raw)}: ${reason}`);
+  };
   let value = raw.trim().replace(/^["']|["']$/g, '');
   if (value === '') value = '127.0.0.1:11434';
   if (value === 'ollama.com') value = 'https://ollama.com:443';
@@ -20,6 +33,7 @@ export function parseOllamaHost(raw: string): UpstreamAddress {
   const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
   if (m) {
     scheme = (m[1] as string).toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') fail(`foreman reaches Ollama over http or https, not ${scheme}`);
     value = value.slice(m[0].length);
     defaultPort = scheme === 'https' ? '443' : '80';
   }
@@ -41,9 +55,10 @@ export function parseOllamaHost(raw: string): UpstreamAddress {
     port = colon === -1 ? defaultPort : hostPort.slice(colon + 1) || defaultPort;
   }
   const n = Number(port);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) port = defaultPort;
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535) fail(`the port "${port}" is not a number from 1 to 65535`);
   if (hostname === '' || hostname === '0.0.0.0') hostname = '127.0.0.1';
   if (hostname === '::') hostname = '::1';
+  if (!net.isIPv6(hostname) && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(hostname)) fail(`"${hostname}" is not a host name or an IP address`);
   const hostLiteral = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { origin: `${scheme}://${hostLiteral}:${port}`, prefix, host: `${hostLiteral}:${port}` };
 }

@@ -75,7 +75,8 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
   app.get('/health', async () => {
     const storage = store.storageHealth();
     return {
-      status: storage.writable ? 'ok' : 'degraded',
+      // Degraded while history cannot be written or Ollama does not answer: either way clients suffer.
+      status: storage.writable && residency.up ? 'ok' : 'degraded',
       upstream: deps.ollama.upstream.origin,
       upstream_up: residency.up,
       queued: scheduler.waiting,
