@@ -66,6 +66,8 @@ export async function startForeman(
   const scheduler = createScheduler({
     concurrency: config.concurrency,
     holdMs: HOLD_MS,
+    // One job waits at Ollama behind the running ones: no idle round trip between jobs (ADR-0016).
+    sendAhead: true,
     gpuMemory: config.gpuMemory,
     maxLoaded: config.maxLoaded,
     maxWaitMs: config.maxWaitMs,

@@ -20,6 +20,8 @@ export interface RunnerView {
   /** The keep_alive last sent for it (ms; Infinity = forever): Ollama evicts the shortest first. */
   keepAliveMs: number;
   lastUsedAt: number;
+  /** A request has finished on it since its load: Ollama holds it loaded, not loading. */
+  loaded?: boolean;
 }
 
 /** One Ollama host as placement sees it: what it holds and what fits there. Down hosts are left out. */
@@ -43,6 +45,12 @@ export interface DecideInput {
    * idles between two jobs of its lane. 0 turns this off.
    */
   holdMs?: number;
+  /**
+   * Send one job ahead to a loaded runner that is serving: Ollama queues it in the runner and starts it
+   * the moment a slot frees, so the runner never idles for a round trip through foreman (Ollama alone
+   * has no such gap). Not while the runner loads: both would wait on the load. @default false
+   */
+  sendAhead?: boolean;
   maxWaitMs: number;
   /** When each lane last had a job start or end (on any host). */
   lastServed: ReadonlyMap<string, number>;
@@ -109,7 +117,8 @@ export function decide(input: DecideInput): Decision | null {
   const { now, lanes, hosts, concurrency, maxWaitMs, lastServed } = input;
   const holdMs = input.holdMs ?? 0;
   const spreadMin = input.spreadMin ?? 4;
-  const slots = (r: RunnerView) => concurrency + (r.inFlight > 0 && r.keepAliveMs < holdMs ? 1 : 0);
+  const sendAhead = input.sendAhead ?? false;
+  const slots = (r: RunnerView) => concurrency + (r.inFlight > 0 && (r.keepAliveMs < holdMs || (sendAhead && r.loaded)) ? 1 : 0);
   const flight = (h: HostView, key: string) => h.runners.get(key)?.inFlight ?? 0;
   const hasWork = (h: HostView, key: string) => flight(h, key) > 0 || (lanes.get(key)?.size ?? 0) > 0;
   // Lanes with work in flight, and lanes some host holds: asked for every lane, so built once.

@@ -478,3 +478,20 @@ describe('scheduler properties with several hosts', () => {
     );
   });
 });
+
+describe('sending ahead', () => {
+  it('sends one more job to a loaded runner that is serving, never to one still loading or to another lane', async () => {
+    const h = harness({ sendAhead: true });
+    h.add('a1', 'A');
+    h.add('a2', 'A');
+    h.add('b1', 'B');
+    // a1 loads A: a2 waits rather than wait on the same load at Ollama.
+    expect(h.started).toEqual(['a1']);
+    await h.release('a1');
+    h.add('a3', 'A');
+    expect(h.started).toEqual(['a1', 'a2', 'a3']);
+    await h.release('a2');
+    await h.release('a3');
+    expect(h.started.at(-1)).toBe('b1');
+  });
+});

@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** See `DecideInput.holdMs`: foreman passes the keep_alive it raises to (`HOLD_MS`). @default 0 */
   holdMs?: number;
+  /** See `DecideInput.sendAhead`. @default false */
+  sendAhead?: boolean;
   /** Starvation bound: a lane not served for this long goes next, at the next job boundary. @default 30000 */
   maxWaitMs?: number;
   /**
@@ -194,6 +196,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     runner.inFlight--;
     const now = clock.now();
     runner.lastUsedAt = now;
+    runner.loaded = true;
     lastServed.set(runner.key, now);
     // keep_alive 0: Ollama unloads the runner as soon as it is idle.
     if (runner.inFlight === 0 && runner.keepAliveMs <= 0 && host.runners.get(runner.key) === runner) host.runners.delete(runner.key);
@@ -208,7 +211,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     while (!paused) {
       const now = clock.now();
       const up = [...hosts.values()].filter((h) => h.up);
-      const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, maxWaitMs, lastServed, spreadMin: options.spreadMin });
+      const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, sendAhead: options.sendAhead, maxWaitMs, lastServed, spreadMin: options.spreadMin });
       if (d === null) return;
       const lane = lanes.get(d.lane) as Lane;
       const job = lane.shift() as Waiting;
@@ -315,7 +318,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const now = clock.now();
       for (const [key, e] of seen) {
         if (!runners.has(key)) {
-          runners.set(key, { key, model: e.model, inFlight: 0, keepAliveMs: DEFAULT_KEEP_ALIVE_MS, lastUsedAt: now, loadedBeside: null });
+          runners.set(key, { key, model: e.model, inFlight: 0, keepAliveMs: DEFAULT_KEEP_ALIVE_MS, lastUsedAt: now, loadedBeside: null, loaded: true });
         }
       }
       learnResident(knowledge, [...seen].map(([key, e]) => ({ key, bytes: e.bytes })));
