@@ -12,6 +12,12 @@ export interface OllamaClientOptions {
   dispatcher?: Dispatcher;
   /** Keep-alive connections to the upstream. @default 16 */
   connections?: number;
+  /**
+   * For inference requests: no byte from Ollama for this long (before the head, or between two pieces
+   * of the body) ends the request (`--upstream-timeout`). A stream that keeps flowing is never cut.
+   * @default 300000 (5 min)
+   */
+  upstreamTimeoutMs?: number;
 }
 
 export interface UpstreamRequest {
@@ -21,6 +27,18 @@ export interface UpstreamRequest {
   headers: IncomingHttpHeaders;
   body?: Buffer | NodeJS.ReadableStream | null;
   signal?: AbortSignal;
+  /**
+   * End the request once Ollama has sent nothing for this long, before the head (undici's
+   * `headersTimeout`) or between body pieces (`bodyTimeout`, which does not run while the reader holds
+   * the body back). Unset: no limit, as for pulls and creates, which may be quiet for long.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** undici's error codes for `idleTimeoutMs` running out: no byte from Ollama for that long. */
+export function isUpstreamTimeout(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the proxy must set itself.
@@ -55,7 +73,8 @@ export function createOllamaClient(options: OllamaClientOptions) {
     options.dispatcher ??
     new Pool(upstream.origin, {
       connections: options.connections ?? 16,
-      // Ollama writes nothing while a model loads, which can take minutes: no header or body timeout.
+      // Ollama writes nothing while a model loads, which can take minutes: no header or body timeout here;
+      // inference requests bring their own (`upstreamTimeoutMs`), other routes have none.
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 60_000,
@@ -80,6 +99,9 @@ export function createOllamaClient(options: OllamaClientOptions) {
   return {
     upstream,
 
+    /** `--upstream-timeout`: what inference requests pass as `idleTimeoutMs`. */
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 300_000,
+
     request(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
       const isBuffer = Buffer.isBuffer(req.body);
       const hasBody = req.body != null;
@@ -90,6 +112,7 @@ export function createOllamaClient(options: OllamaClientOptions) {
         headers: forwardHeaders(req.headers, hasBody, isBuffer ? (req.body as Buffer).length : undefined),
         body: req.body as Dispatcher.DispatchOptions['body'],
         signal: req.signal,
+        ...(req.idleTimeoutMs ? { headersTimeout: req.idleTimeoutMs, bodyTimeout: req.idleTimeoutMs } : {}),
       });
     },
 

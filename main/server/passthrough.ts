@@ -19,9 +19,9 @@ import type { JobBoard } from '../core/job-board.js';
 import { pickFigures } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive, withKeepAlive } from '../scheduler/keep-alive-hold.js';
-import { answeredOutcome, callUpstream, unreachableMessage } from '../core/upstream-call.js';
+import { answeredOutcome, brokeMessage, callUpstream, unreachableMessage } from '../core/upstream-call.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
-import { pipeBody, writeUpstreamHead } from '../core/pipe.js';
+import { noteTail, pipeBody, streamErrorTrailer, writeUpstreamHead, type StreamTail } from '../core/pipe.js';
 
 export interface PassthroughDeps {
   store: Store;
@@ -36,14 +36,17 @@ const CANCELED_MESSAGE = 'request canceled';
 
 
 /**
- * Canceled from the window while the answer streams: end it the way Ollama ends a stream that failed
- * (one more `{"error":…}` line), so clients report a reason instead of a cut connection.
+ * Ends a stream that cannot go on, the way its surface reports a failed stream (one more `{"error":…}`
+ * line for NDJSON, the OpenAI or Anthropic error event for `/v1` SSE), so clients raise the message
+ * instead of a cut connection. Before the head it is an ordinary error reply; a body that cannot take
+ * an error (a JSON answer past its head) is cut, so the client sees it incomplete, never complete.
  */
-function stopForAdmin(res: ServerResponse, route: InferenceRoute, upstream: Dispatcher.ResponseData | undefined): void {
-  if (!res.headersSent) return writeError(res, route.flavor, 499, CANCELED_MESSAGE);
-  const ct = String(upstream?.headers['content-type'] ?? '');
-  if (ct.startsWith('application/x-ndjson') && !res.writableEnded && !res.destroyed) res.end(`{"error":"${CANCELED_MESSAGE}"}\n`);
-  else res.destroy();
+function endWithError(res: ServerResponse, route: InferenceRoute, path: string, status: number, message: string, upstream: Dispatcher.ResponseData | null, tail: StreamTail): void {
+  if (!res.headersSent) return writeError(res, route.flavor, status, message);
+  if (res.writableEnded || res.destroyed) return;
+  const trailer = streamErrorTrailer(path, String(upstream?.headers['content-type'] ?? ''), message, tail);
+  if (trailer === null) res.destroy();
+  else res.end(trailer);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -63,10 +66,14 @@ async function forward(ollama: OllamaClient, request: FastifyRequest, reply: Fas
     return;
   }
   writeUpstreamHead(res, upstream);
+  const tail: StreamTail = { prev: null, last: null };
   try {
-    await pipeBody(res, upstream.body);
-  } catch {
-    res.destroy();
+    await pipeBody(res, upstream.body, { onChunk: (chunk) => noteTail(tail, chunk) });
+  } catch (err) {
+    // A pull or create whose progress stream breaks off ends with an error line, like the inference routes.
+    const trailer = abort.signal.aborted ? null : streamErrorTrailer(request.url, String(upstream.headers['content-type'] ?? ''), brokeMessage(ollama, err), tail);
+    if (trailer === null || res.destroyed) res.destroy();
+    else res.end(trailer);
   } finally {
     res.off('close', onClose);
   }
@@ -142,9 +149,10 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     });
     slot.release();
     res.off('close', onClose);
-    if (outcome.kind === 'unreachable') writeError(res, route.flavor, 502, outcome.message);
-    else if (outcome.kind === 'broke') res.destroy();
-    else if (outcome.kind === 'stopped' && stoppedBy === 'admin') stopForAdmin(res, route, outcome.upstream ?? undefined);
+    if (outcome.kind === 'unreachable') writeError(res, route.flavor, outcome.status, outcome.message);
+    else if (outcome.kind === 'broke') endWithError(res, route, request.url, outcome.status, outcome.message, outcome.upstream, outcome.tail);
+    // Canceled from the window: `request canceled` (499), as Ollama words a canceled request.
+    else if (outcome.kind === 'stopped' && stoppedBy === 'admin') endWithError(res, route, request.url, 499, CANCELED_MESSAGE, outcome.upstream, outcome.tail);
     // The client has its bytes; assembling and storing the transcript waits for the next turn.
     setImmediate(() => {
       const finishedAt = clock.now();
@@ -152,9 +160,9 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
         case 'stopped':
           return end({ state: 'canceled', finishedAt, statusCode: outcome.upstream?.statusCode ?? null, error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working' });
         case 'unreachable':
-          return end({ state: 'failed', finishedAt, statusCode: 502, error: outcome.message });
+          return end({ state: 'failed', finishedAt, statusCode: outcome.status, error: outcome.message });
         case 'broke':
-          return end({ state: 'failed', finishedAt, statusCode: outcome.upstream.statusCode, error: outcome.message });
+          return end({ state: 'failed', finishedAt, statusCode: outcome.headSent ? outcome.upstream.statusCode : outcome.status, error: outcome.message });
         case 'answered':
           return end(answeredOutcome(outcome.upstream, route.api, route.flavor, board.bytes(id), finishedAt));
       }
