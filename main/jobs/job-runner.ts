@@ -11,7 +11,7 @@ import type { OllamaClient } from '../ollama/client.js';
 import type { JobApi } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive } from '../scheduler/keep-alive-hold.js';
-import { answeredOutcome, callUpstream } from '../core/upstream-call.js';
+import { answeredOutcome, callUpstream, formatDuration } from '../core/upstream-call.js';
 import { newJobId } from '../core/ids.js';
 import { toJobRow } from '../core/job-row.js';
 import type { JobBoard } from '../core/job-board.js';
@@ -44,15 +44,38 @@ export interface JobRunnerOptions {
   onTransition?: () => void;
   /** Where live jobs are shown; the runner keeps their rows and answer bytes there. */
   board: JobBoard;
+  /** How a job that got no answer from Ollama is tried again. @default DEFAULT_RETRY */
+  retry?: Partial<RetryPolicy>;
+  /** For the backoff's jitter. @default Math.random */
+  random?: () => number;
 }
+
+/**
+ * A job that got no complete answer from Ollama (refused, reset, `--upstream-timeout`, broke off) waits
+ * `firstMs` doubling to `maxMs` (±20% jitter), then runs again once Ollama answers; it ends `failed`
+ * once the next wait would end more than `windowMs` after its first failure.
+ */
+export interface RetryPolicy {
+  firstMs: number;
+  maxMs: number;
+  windowMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { firstMs: 1000, maxMs: 60_000, windowMs: 600_000 };
 
 const SHUTDOWN = 'shutdown';
 
 export function createJobRunner(options: JobRunnerOptions) {
   const { store, jobs, scheduler, ollama, clock, board } = options;
   const maxAttempts = options.maxAttempts ?? 3;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const random = options.random ?? Math.random;
   const tickets = new Map<string, { cancel(): boolean }>();
   const working = new Map<string, AbortController>();
+  /** Jobs waiting out a retry's backoff, off the scheduler: the timer, and how many waits so far. */
+  const waiting = new Map<string, { timer: NodeJS.Timeout; waits: number }>();
+  let probe: Promise<boolean> | null = null;
+  let stopped = false;
   const notify = () => options.onTransition?.();
   let batch: { job: NewAsyncJob; resolve: (r: SubmitResult) => void; reject: (e: Error) => void }[] = [];
 
@@ -134,14 +157,81 @@ export function createJobRunner(options: JobRunnerOptions) {
       const finishedAt = clock.now();
       // Stopped: canceled (already recorded) or abandoned at shutdown (re-queued at the next start).
       if (outcome.kind === 'stopped') return;
-      if (outcome.kind === 'unreachable') jobs.finish(id, { state: 'failed', finishedAt, statusCode: 502, error: outcome.message });
-      else if (outcome.kind === 'broke') jobs.finish(id, { state: 'failed', finishedAt, statusCode: outcome.upstream.statusCode, error: outcome.message });
-      else jobs.finish(id, answeredOutcome(outcome.upstream, job.api, 'native', board.bytes(id), finishedAt));
+      // No complete answer from Ollama: nobody has seen a byte of it, so the job waits and runs again.
+      if (outcome.kind === 'unreachable' || outcome.kind === 'broke') return retryLater(id, outcome.status, outcome.message, finishedAt);
+      jobs.finish(id, answeredOutcome(outcome.upstream, job.api, 'native', board.bytes(id), finishedAt));
+      // Ollama answers: jobs waiting to retry need not wait any longer.
+      wakeAll();
     } finally {
       working.delete(id);
       slot.release();
       show(id);
       notify();
+    }
+  }
+
+  function backoffMs(n: number): number {
+    return Math.round(Math.min(policy.firstMs * 2 ** n, policy.maxMs) * (0.8 + 0.4 * random()));
+  }
+
+  /** Ends a job that kept getting no answer, naming the last reason and how long it was tried. */
+  function giveUp(id: string, status: number, message: string, now: number, retryUntil: number, attempts: number): void {
+    const tried = formatDuration(Math.max(0, Math.round((now - (retryUntil - policy.windowMs)) / 1000) * 1000));
+    jobs.finish(id, { state: 'failed', finishedAt: now, statusCode: status, error: `${message} (gave up after ${attempts} attempts over ${tried})` });
+  }
+
+  /** After an attempt with no complete answer: back to the queue after a backoff, or `failed` once out of time. */
+  function retryLater(id: string, status: number, message: string, now: number): void {
+    const r = jobs.retryOf(id);
+    if (!r) return;
+    const retryUntil = r.retryUntil ?? now + policy.windowMs;
+    const delay = backoffMs(r.retries);
+    if (now + delay > retryUntil) return giveUp(id, status, message, now, retryUntil, r.retries + 1);
+    if (jobs.requeue(id, { now, status, error: message, notBefore: now + delay, retryUntil })) waitThenRun(id, now + delay, 0);
+  }
+
+  /** Off the scheduler until `at`; then, if Ollama answers, back through `scheduler.enqueue`. */
+  function waitThenRun(id: string, at: number, waits: number): void {
+    const timer = setTimeout(() => void wake(id, waits), Math.max(0, at - clock.now()));
+    timer.unref();
+    waiting.set(id, { timer, waits });
+  }
+
+  /** Is Ollama answering? One `GET /` at a time, shared by every waiting job. */
+  function ollamaAnswers(): Promise<boolean> {
+    probe ??= ollama.isUp().finally(() => (probe = null));
+    return probe;
+  }
+
+  async function wake(id: string, waits: number): Promise<void> {
+    const up = await ollamaAnswers();
+    if (stopped || !waiting.has(id)) return;
+    const job = store.getJob(id);
+    if (!job || job.state !== 'queued') return void waiting.delete(id);
+    if (up) return wakeAll();
+    // Still no Ollama: wait longer without a state change (no webhook), or give up once out of time.
+    const r = jobs.retryOf(id);
+    const now = clock.now();
+    const retryUntil = r?.retryUntil ?? now;
+    const delay = backoffMs((r?.retries ?? 0) + waits);
+    if (now + delay > retryUntil) {
+      waiting.delete(id);
+      giveUp(id, job.status_code ?? 502, job.error ?? 'Ollama did not answer', now, retryUntil, (r?.retries ?? 0) + waits + 1);
+      show(id);
+      notify();
+      return;
+    }
+    waitThenRun(id, now + delay, waits + 1);
+  }
+
+  /** Ollama answers again: every job waiting out a backoff goes back in line now. */
+  function wakeAll(): void {
+    if (stopped) return;
+    for (const [id, w] of waiting) {
+      clearTimeout(w.timer);
+      waiting.delete(id);
+      const job = store.getJob(id);
+      if (job?.state === 'queued') admit(job);
     }
   }
 
@@ -151,6 +241,8 @@ export function createJobRunner(options: JobRunnerOptions) {
     if (jobs.finish(id, { state: 'canceled', finishedAt: clock.now(), error: 'canceled by request' })) {
       tickets.get(id)?.cancel();
       working.get(id)?.abort();
+      clearTimeout(waiting.get(id)?.timer);
+      waiting.delete(id);
       show(id);
       notify();
     }
@@ -197,15 +289,26 @@ export function createJobRunner(options: JobRunnerOptions) {
 
     /** At start-up: re-queue (or fail) jobs interrupted by a crash, then queue every waiting job. */
     recover(): { requeued: number; failed: number; queued: number } {
-      const r = jobs.recoverInterrupted(maxAttempts, clock.now());
-      const ids = jobs.queuedIds();
-      for (const id of ids) admit(store.getJob(id) as JobRecord);
+      const now = clock.now();
+      const r = jobs.recoverInterrupted(maxAttempts, now);
+      const queued = jobs.queued();
+      for (const { id, notBefore } of queued) {
+        const job = store.getJob(id) as JobRecord;
+        // A job that was waiting out a retry's backoff keeps waiting; it is shown as queued meanwhile.
+        if (notBefore !== null && notBefore > now) {
+          board.add(toJobRow(job), 'native', () => cancel(id));
+          waitThenRun(id, notBefore, 0);
+        } else admit(job);
+      }
       if (r.failed) notify();
-      return { ...r, queued: ids.length };
+      return { ...r, queued: queued.length };
     },
 
     /** Shutdown: working jobs are abandoned (not canceled), so the next start re-queues them. */
     abandonWorking(): void {
+      stopped = true;
+      for (const w of waiting.values()) clearTimeout(w.timer);
+      waiting.clear();
       for (const c of working.values()) c.abort(SHUTDOWN);
     },
 

@@ -54,7 +54,12 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
   const toTerminal = db.prepare(`UPDATE jobs SET state = @state, finished_at = @finishedAt, status_code = @statusCode, error = @error,
       response = @response, ${FIGURE_KEYS.map((f) => `${f} = @${f}`).join(', ')} WHERE id = @id AND state IN ('queued', 'working')`);
   const bumpSeq = db.prepare(`UPDATE jobs SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq`).pluck();
-  const interrupted = db.prepare(`SELECT id, attempts FROM jobs WHERE source = 'jobs' AND state = 'working'`);
+  // A start that ended in a retry (`retries`) was not interrupted: only the rest count against a crash loop.
+  const interrupted = db.prepare(`SELECT id, attempts - retries AS attempts FROM jobs WHERE source = 'jobs' AND state = 'working'`);
+  const toRetry = db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL, status_code = @status, error = @error, retries = retries + 1,
+      not_before = @notBefore, retry_until = COALESCE(retry_until, @retryUntil) WHERE id = @id AND state = 'working'`);
+  const retryOf = db.prepare(`SELECT retries, not_before AS notBefore, retry_until AS retryUntil FROM jobs WHERE id = ?`);
+  const waitingRetry = db.prepare(`SELECT id, not_before AS notBefore FROM jobs WHERE source = 'jobs' AND state = 'queued' ORDER BY id`);
   const requeue = db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ? AND state = 'working'`);
   const queuedIds = db.prepare(`SELECT id FROM jobs WHERE source = 'jobs' AND state = 'queued' ORDER BY id`).pluck();
   const getJob = (id: string) => options.getJob(id) as JobRecord;
@@ -128,6 +133,27 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
 
     /** queued|working → terminal and its event; false if another transition already ended the job. */
     finish,
+
+    /**
+     * working → queued after an attempt that got no complete answer from Ollama (unreachable, timed out,
+     * broke off), with its `job.queued` event: the job's `error` (and `status_code`, 502 or 504) says why, and it runs again from
+     * `notBefore`. `retryUntil` is kept from the first retry. False if the job is no longer working.
+     */
+    requeue: db.transaction((id: string, r: { now: number; status: number; error: string; notBefore: number; retryUntil: number }): boolean => {
+      if (toRetry.run({ id, status: r.status, error: r.error, notBefore: r.notBefore, retryUntil: r.retryUntil }).changes !== 1) return false;
+      emit(id, 'job.queued', r.now);
+      return true;
+    }),
+
+    /** How often a job went back to the queue for lack of an answer, and until when it may. */
+    retryOf(id: string): { retries: number; notBefore: number | null; retryUntil: number | null } | undefined {
+      return retryOf.get(id) as { retries: number; notBefore: number | null; retryUntil: number | null } | undefined;
+    },
+
+    /** Queued jobs in order, with the time before which each must not run (a retry's backoff). */
+    queued(): { id: string; notBefore: number | null }[] {
+      return waitingRetry.all() as { id: string; notBefore: number | null }[];
+    },
 
     /**
      * At start-up: jobs that were working when the process died go back to the queue, or fail once they

@@ -83,4 +83,9 @@ export const MIGRATIONS: readonly string[] = [
   // A job's metadata is stored once, in its row: an outbox payload keeps `null` at metadata_at (a
   // character offset) where the metadata goes back when the delivery is read. Older rows are whole.
   `ALTER TABLE deliveries ADD COLUMN metadata_at INTEGER;`,
+  // A /jobs job that could not reach Ollama waits and is tried again (ADR-0015): how many times it went back
+  // to the queue for that, not before when it runs again, and when retrying ends (10 min after the first failure).
+  `ALTER TABLE jobs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE jobs ADD COLUMN not_before INTEGER;
+   ALTER TABLE jobs ADD COLUMN retry_until INTEGER;`,
 ];
