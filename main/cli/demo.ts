@@ -1,27 +1,145 @@
 /**
  * `npm run demo`: foreman in front of the Ollama simulator, for someone without Ollama to see it work.
- * Everything stays on loopback; the simulator's answers are canned words at a readable pace.
+ * Everything stays on loopback; the simulator's answers are canned words at a readable pace. Each port
+ * gets its own data directory, so two demos side by side never share (or fight over) a database.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimulator } from '../sim/simulator.js';
-import { parseConfig } from '../core/config.js';
-import { startForeman } from '../core/foreman.js';
+import { createSimulator, type Simulator } from '../sim/simulator.js';
+import { ConfigError, parseConfig, type ForemanConfig } from '../core/config.js';
+import { startForeman, type Foreman } from '../core/foreman.js';
+import { DataDirLockedError } from '../store/data-dir-lock.js';
+import { startTraffic, type Traffic } from './demo-traffic.js';
 
-async function main(): Promise<void> {
-  const sim = createSimulator({ loadMs: 800, tokensPerSecond: 25, maxLoaded: 1 });
+/** Answers long enough to watch them stream (4 s at the simulator's 25 tokens a second). */
+const ANSWER_TOKENS = 100;
+/** Webhook retries short enough to watch, unless the user chose their own. */
+const DEMO_RETRIES = '2s,4s,8s,15s';
+
+export function demoUsage(): string {
+  return `usage: npm run demo -- [--traffic] [foreman serve options]
+
+Runs foreman in front of the built-in Ollama simulator (five models, one resident at a time, 0.8 s
+loads, ${ANSWER_TOKENS}-token answers at 25 tokens a second), on loopback. No Ollama needed.
+
+  --traffic         keep mixed work flowing so the window has something to show: waves of streamed
+                    and whole answers for several models, embeddings, and /jobs whose webhooks go to a
+                    receiver that fails first attempts (retries show) and some every attempt; a burst
+                    of 8 every 30 s, then one request every ~4 s, never with more than 12 waiting
+  -h, --help        print this text
+
+Every foreman serve option works too (npm run serve -- --help lists them), for example:
+  --listen HOST:PORT   where foreman listens (default 127.0.0.1:11435); a second demo needs another
+                       port: npm run demo -- --listen 127.0.0.1:11436
+  --data-dir DIR       default: a folder per port, ${path.join(os.tmpdir(), 'foreman-demo-PORT')}
+                       (a fresh temporary one for port 0, removed when the demo stops)
+`;
+}
+
+/** Where a demo on `port` keeps its data unless told otherwise. */
+export function demoDataDir(port: number): string {
+  return port === 0 ? fs.mkdtempSync(path.join(os.tmpdir(), 'foreman-demo-')) : path.join(os.tmpdir(), `foreman-demo-${port}`);
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`demo: ${message}\n`);
+  return code;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(demoUsage());
+    return 0;
+  }
+  const traffic = argv.includes('--traffic');
+  const args = argv.filter((a) => a !== '--traffic');
+  if (args.some((a) => a === '--upstream' || a.startsWith('--upstream='))) {
+    return fail('the demo runs in front of its own simulator; for a real Ollama use npm run serve -- --upstream URL', 2);
+  }
+  // The simulator is the upstream: what the shell says about Ollama does not apply here.
+  const { OLLAMA_HOST: _host, FOREMAN_UPSTREAM: _upstream, ...env } = process.env;
+  if (traffic && !env.FOREMAN_WEBHOOK_RETRIES) args.unshift('--webhook-retries', DEMO_RETRIES);
+
+  const sim = createSimulator({ loadMs: 800, tokensPerSecond: 25, maxLoaded: 1, defaultTokens: ANSWER_TOKENS });
   const simUrl = await sim.listen(0, '127.0.0.1');
-  // The demo keeps its own data (not your real foreman's) unless told otherwise.
-  const dataDir = process.env.FOREMAN_DATA_DIR ?? path.join(os.tmpdir(), 'foreman-demo');
-  const config = parseConfig(['--upstream', simUrl, '--data-dir', dataDir, ...process.argv.slice(2)], process.env);
-  const foreman = await startForeman(config, { logger: { level: 'warn', stream: process.stderr } });
+  let config: ForemanConfig;
+  try {
+    config = parseConfig(['--upstream', simUrl, ...args], env);
+  } catch (err) {
+    await sim.close();
+    if (err instanceof ConfigError) return fail(`${err.message} (npm run demo -- --help lists the options)`, 2);
+    throw err;
+  }
+  const ownDir = !args.some((a) => a === '--data-dir' || a.startsWith('--data-dir=')) && !env.FOREMAN_DATA_DIR;
+  if (ownDir) config.dataDir = demoDataDir(config.listenPort);
+  const where = `${config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost}:${config.listenPort}`;
+  const nextPort = `npm run demo -- --listen ${config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost}:${config.listenPort + 1}`;
+  const cleanUp = async () => {
+    await sim.close();
+    if (ownDir && config.listenPort === 0) fs.rmSync(config.dataDir, { recursive: true, force: true });
+  };
+
+  let foreman: Foreman;
+  try {
+    foreman = await startForeman(config, { logger: { level: 'warn', stream: process.stderr } });
+  } catch (err) {
+    await cleanUp();
+    if (err instanceof DataDirLockedError && ownDir) {
+      const holder = err.holder.pid === null ? 'another demo' : `another demo (pid ${err.holder.pid})`;
+      return fail(`${holder} is already running on ${where}${err.holder.url ? `, its window at ${err.holder.url}/ui/` : ''}; stop it, or start this one on another port: ${nextPort}`, 1);
+    }
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      return fail(`${where} is already in use (a foreman, or another demo?); start the demo on another port: ${nextPort}`, 1);
+    }
+    throw err;
+  }
+
+  let flow: Traffic | null = null;
+  if (traffic) {
+    // Work goes to foreman over loopback, whatever address it listens on.
+    const wildcard = ['0.0.0.0', '::', ''].includes(config.listenHost);
+    try {
+      flow = await startTraffic({ url: wildcard ? `http://127.0.0.1:${new URL(foreman.url).port}` : foreman.url });
+    } catch (err) {
+      await foreman.close(0);
+      await cleanUp();
+      return fail((err as Error).message, 2);
+    }
+  }
+  process.stdout.write(banner(foreman, sim, config, flow));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.stdout.write('demo: stopping\n');
+      void (async () => {
+        await flow?.stop();
+        await foreman.close(2000);
+        await cleanUp();
+        resolve();
+      })();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+function banner(foreman: Foreman, sim: Simulator, config: ForemanConfig, flow: Traffic | null): string {
   const u = foreman.url;
-  process.stdout.write(`foreman listening on ${u}
+  const simUrl = sim.url ?? '';
+  const watching = flow
+    ? `Traffic: waves of mixed work for llama3.2, qwen3:0.6b, gemma3:1b, mistral and nomic-embed-text, and /jobs
+whose webhooks go to ${flow.receiverUrl} (first attempts fail, so retries show). Watch the window.
+`
+    : `Something to watch: npm run demo -- --traffic
+`;
+  return `foreman listening on ${u}
 Ollama simulator (demo upstream, one model resident, 0.8 s loads) on ${simUrl}
 data: ${config.dataDir}
 webhook signing secret: ${foreman.webhookSecret}
 The window: ${u}/ui/
-
+${watching}
 Try it from another terminal:
   curl ${u}/api/chat -d '{"model":"llama3.2","messages":[{"role":"user","content":"hello"}]}'
   curl ${u}/api/generate -d '{"model":"gemma3:1b","prompt":"hi","stream":false}'
@@ -33,17 +151,13 @@ Send mixed models at once; foreman groups them by model (the simulator counts it
   curl -s ${simUrl}/__sim/stats | head -c 300; echo
 Any Ollama client works too: OLLAMA_HOST=${u}
 Ctrl-C stops both.
-`);
-  const stop = async () => {
-    await foreman.close(2000);
-    await sim.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+`;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`demo: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`demo: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);
