@@ -35,12 +35,30 @@ export interface QueueSnapshot {
   lanes: LaneSnapshot[];
   /** Ollama's `/api/ps` names at the last look, and whether Ollama answered at all. */
   resident: string[];
-  /** The memory strip: the GPU budget and who holds how much of it. */
+  /** The memory strip: the GPU budget and who holds how much of it (the first host's). */
   memory: MemorySnapshot;
+  /** Every Ollama host, in configuration order; one entry when foreman fronts a single Ollama. */
+  hosts: HostRow[];
   upstream: { url: string; up: boolean };
   /** The `--manage-ollama` supervisor's state (`managed: false` when the user runs Ollama). */
   ollama: { status: OllamaStatus; managed: boolean; message?: string };
   now: number;
+}
+
+/** One Ollama host: whether it takes work, why not, and its memory strip. */
+export interface HostRow {
+  /** `host:port`, as `--upstream` named it. */
+  id: string;
+  url: string;
+  /** `up` and `suspect` take work; `down` does not (probed again on a backoff). */
+  state: 'up' | 'suspect' | 'down';
+  /** Why it last failed, while it is not up. */
+  reason: string | null;
+  /** Since when it is in this state. */
+  since: number;
+  /** Requests foreman has in flight there. */
+  running: number;
+  memory: MemorySnapshot;
 }
 
 export interface MemorySnapshot {
@@ -169,8 +187,11 @@ export type ForemanEvent =
   | { type: 'upstream'; up: boolean; host?: string }
   /** What Ollama holds changed (an `/api/ps` answer): normalised model names. */
   | { type: 'resident'; models: string[] }
-  /** The memory strip changed: a load, an eviction, an `/api/ps` answer, work starting or ending. */
-  | { type: 'memory'; memory: MemorySnapshot }
+  /**
+   * The memory strips changed: a load, an eviction, an `/api/ps` answer, work starting or ending, a host
+   * going down or up. `memory` is the first host's, `hosts` all of them.
+   */
+  | { type: 'memory'; memory: MemorySnapshot; hosts: HostRow[] }
   /** The supervised `ollama serve` changed state; `pid` while it runs, `message` says why. */
   | { type: 'ollama'; status: OllamaStatus; pid?: number; message?: string }
   /** The client missed events (restart, or too far behind): refetch the snapshot. */

@@ -16,7 +16,7 @@ import { eventBody } from '../jobs/job-view.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { createEventHub, type EventHub } from './event-hub.js';
 import { createJobBoard, type JobBoard } from './job-board.js';
-import { createResidencyMonitor } from './residency.js';
+import { createHostMonitor } from '../hosts/host-monitor.js';
 import { createMemoryFeed } from './memory-view.js';
 import { HOLD_MS } from '../scheduler/keep-alive-hold.js';
 import { REAL_LOAD_NS } from './lane-stats.js';
@@ -81,8 +81,14 @@ export async function startForeman(
     // What Ollama holds after a load (footprint, what it kept beside it) is asked for at once.
     onLoadReleased: () => void residency.refresh(),
   });
-  const memoryFeed = createMemoryFeed({ scheduler, hub });
-  const residency = createResidencyMonitor({ ollama, hub, scheduler, onAnswer: () => memoryFeed.changed() });
+  const hostStatuses = () => [{ id: residency.id, url: ollama.upstream.origin, health: residency.health }];
+  const memoryFeed = createMemoryFeed({ scheduler, hub, hosts: hostStatuses });
+  // One host: a down Ollama still gets each request, so the client hears Ollama's error at once.
+  const residency = createHostMonitor({
+    id: 'local', client: ollama, hub, scheduler, clock, gatesWork: false,
+    onAnswer: () => memoryFeed.changed(),
+    onHealth: () => memoryFeed.changed(),
+  });
   // Declared after the scheduler it reads; the scheduler only calls back once jobs arrive.
   // Only models Ollama has become metric labels and timeline lanes.
   const models = createModelCatalog({ list: () => ollama.tags() });
@@ -138,6 +144,7 @@ export async function startForeman(
     board,
     hub,
     residency,
+    hosts: hostStatuses,
     metrics,
     models,
     supervisor,

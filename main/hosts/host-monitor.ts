@@ -64,7 +64,8 @@ export function createHostMonitor(options: HostMonitorOptions) {
   function schedule(): void {
     if (stopped) return;
     if (timer) clearTimeout(timer);
-    const wait = takesWork(health) ? intervalMs : Math.max(0, health.retryAt - clock.now());
+    // A suspect host is asked again soon: one failure is noise or the start of an outage.
+    const wait = health.state === 'up' ? intervalMs : health.state === 'suspect' ? policy.minBackoffMs : Math.max(0, health.retryAt - clock.now());
     timer = setTimeout(() => void refresh(), wait);
     timer.unref();
   }

@@ -10,12 +10,12 @@ import type { OllamaClient } from '../ollama/client.js';
 import type { Store } from '../store/store.js';
 import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
-import type { ResidencyMonitor } from '../core/residency.js';
+import type { HostMonitor } from '../hosts/host-monitor.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
 import type { EventStreamStats } from './events.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import { toJobRow } from '../core/job-row.js';
-import { memoryView } from '../core/memory-view.js';
+import { hostRows, memoryView, type HostStatus } from '../core/memory-view.js';
 import { buildTimeline } from '../core/timeline.js';
 import { assembleTranscript } from '../ollama/transcript.js';
 import { normalizeModel } from '../ollama/model-name.js';
@@ -27,7 +27,10 @@ export interface AdminDeps {
   store: Store;
   board: JobBoard;
   hub: EventHub;
-  residency: ResidencyMonitor;
+  /** The first host's monitor: its residency and health (the single-host fields of the API). */
+  residency: HostMonitor;
+  /** Every host's address and health, for the hosts rows. */
+  hosts: () => readonly HostStatus[];
   clock: Clock;
   /** The `--manage-ollama` supervisor, or null when foreman leaves Ollama to the user. */
   supervisor?: OllamaSupervisor | null;
@@ -136,6 +139,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       lanes: [...lanes.values()].sort((a, b) => Number(b.current) - Number(a.current) || a.model.localeCompare(b.model)),
       resident: [...residency.resident],
       memory: memoryView(snap),
+      hosts: hostRows(snap, deps.hosts()),
       upstream: { url: deps.ollama.upstream.origin, up: residency.up },
       ollama: { status: supervisor?.status ?? (residency.up ? 'external' : 'stopped'), managed: supervisor !== null },
       now: clock.now(),

@@ -12,7 +12,8 @@ import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { AddressPolicy } from '../webhooks/url-policy.js';
 import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
-import type { ResidencyMonitor } from '../core/residency.js';
+import type { HostMonitor } from '../hosts/host-monitor.js';
+import type { HostStatus } from '../core/memory-view.js';
 import type { Metrics } from '../core/metrics.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import type { OllamaSupervisor } from '../core/ollama-supervisor.js';
@@ -37,7 +38,8 @@ export interface ServerDeps {
   webhookPolicy: AddressPolicy;
   board: JobBoard;
   hub: EventHub;
-  residency: ResidencyMonitor;
+  residency: HostMonitor;
+  hosts: () => readonly HostStatus[];
   metrics: Metrics;
   /** Which models Ollama has: the timeline gives no lane to one it does not. */
   models?: Pick<ModelCatalog, 'exists'>;
@@ -80,7 +82,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
   const stream = createEventStream(hub);
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, hosts: deps.hosts, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
   app.register(eventsPlugin, { prefix: '/foreman', stream });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
   app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));

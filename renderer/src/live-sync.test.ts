@@ -11,7 +11,7 @@ function lane(model: string, over: Partial<LaneSnapshot> = {}): LaneSnapshot {
 function snap(seq: number, lanes: LaneSnapshot[] = [], now = 10_000): QueueSnapshot {
   return {
     event_id: `${BOOT}${seq}`, paused: false, current: null, lanes, resident: [], upstream: { url: 'http://ollama', up: true },
-    memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] }, ollama: { status: 'external', managed: false }, now,
+    memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] }, hosts: [], ollama: { status: 'external', managed: false }, now,
   };
 }
 

@@ -84,7 +84,7 @@ function applyOther(s: QueueSnapshot, e: Exclude<ForemanEvent, { type: 'job' }>)
       // What the scheduler holds is the residency badge: a load shows at once, an eviction too.
       const held = new Set(e.memory.runners.map((r) => r.lane));
       const lanes = s.lanes.map((l) => (l.resident === held.has(l.model) ? l : { ...l, resident: held.has(l.model) }));
-      return { ...s, memory: e.memory, lanes };
+      return { ...s, memory: e.memory, hosts: e.hosts, lanes };
     }
     case 'resident':
       return { ...s, resident: e.models };
