@@ -131,6 +131,8 @@ export interface DeliveryDetail extends DeliveryRow {
 
 export interface TimelineSegment {
   model: string;
+  /** The host it ran on, with several hosts (one band per host and model). */
+  host?: string | null;
   start: number;
   end: number;
   /** Time spent loading at the start of the segment (ms), if a load happened. */
@@ -140,6 +142,7 @@ export interface TimelineSegment {
 export interface TimelineBar {
   id: string;
   model: string;
+  host?: string | null;
   source: JobSource;
   state: JobState;
   start: number;

@@ -46,4 +46,6 @@ export interface JobSummary extends JobFigures {
   finished_at: number | null;
   status_code: number | null;
   error: string | null;
+  /** The Ollama host that ran it (`host:port`), once it started; absent on rows from before hosts. */
+  host?: string | null;
 }
