@@ -65,7 +65,7 @@ export interface StoreOptions {
 
 
 const SUMMARY_COLUMNS = `id, source, route, api, model, lane, state, priority, stream, client, created_at, started_at,
-  finished_at, status_code, error, ${FIGURE_KEYS.join(', ')}`;
+  finished_at, status_code, error, host, ${FIGURE_KEYS.join(', ')}`;
 
 type Row = Record<string, unknown>;
 
