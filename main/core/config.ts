@@ -6,12 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OllamaHostError, parseOllamaHost, type UpstreamAddress } from '../ollama/ollama-host.js';
-import { parseBytes } from '../hosts/upstreams.js';
+import { parseBytes, parseUpstreams, type UpstreamSpec } from '../hosts/upstreams.js';
 
 export interface ForemanConfig {
   listenHost: string;
   listenPort: number;
+  /** The first Ollama host (the one `--manage-ollama` keeps alive). */
   upstream: UpstreamAddress;
+  /** Every Ollama host, in the order given; one unless `--upstream` lists several. */
+  upstreams: UpstreamSpec[];
   dataDir: string;
   concurrency: number;
   /** The GPU memory Ollama may fill, in bytes; null learns bounds from what Ollama holds. */
@@ -38,7 +41,7 @@ export class ConfigError extends Error {}
 
 export const OPTIONS = {
   listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens; port 0 picks a free one', default: '127.0.0.1:11435' },
-  upstream: { type: 'string', env: 'FOREMAN_UPSTREAM', help: 'the Ollama server, read like OLLAMA_HOST (no scheme = http, no port = 11434)', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
+  upstream: { type: 'string', multiple: true, env: 'FOREMAN_UPSTREAM', help: 'the Ollama server, read like OLLAMA_HOST (no scheme = http, no port = 11434); several hosts as a comma list or repeated, each URL[#gpu-memory=SIZE&max-loaded=N]', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
   'data-dir': { type: 'string', env: 'FOREMAN_DATA_DIR', help: 'SQLite database and secrets', default: "the OS's app-data folder for foreman" },
   concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight per loaded model (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
   'gpu-memory': { type: 'string', env: 'FOREMAN_GPU_MEMORY', help: 'GPU memory Ollama may fill (24GB, 12GiB); models that fit together run side by side', default: 'learned from what Ollama holds' },
@@ -146,7 +149,7 @@ function parseUpstream(raw: string, source: string, listen: { host: string; port
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ForemanConfig {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, { type: v.type }]));
+    const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, { type: v.type, multiple: 'multiple' in v }]));
     values = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }).values as typeof values;
   } catch (err) {
     throw new ConfigError((err as Error).message);
@@ -171,6 +174,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (secret !== null && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
     throw new ConfigError('--webhook-secret wants whsec_ followed by the base64 of 24 to 64 random bytes');
   }
+  const upstreamSource = values.upstream !== undefined ? '--upstream' : get('upstream') !== undefined ? OPTIONS.upstream.env : env.OLLAMA_HOST !== undefined ? 'OLLAMA_HOST' : 'the default upstream';
+  let upstreams: UpstreamSpec[];
+  try {
+    // Ollama reads an empty OLLAMA_HOST as its default address; so does foreman.
+    upstreams = parseUpstreams([get('upstream') ?? (env.OLLAMA_HOST?.trim() || 'http://127.0.0.1:11434')], upstreamSource, (url) => parseUpstream(url, upstreamSource, listen));
+  } catch (err) {
+    throw err instanceof ConfigError ? err : new ConfigError((err as Error).message);
+  }
   const origins = [env.OLLAMA_ORIGINS, env.FOREMAN_ORIGINS]
     .filter((v): v is string => !!v)
     .flatMap((v) => v.split(','))
@@ -179,11 +190,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   return {
     listenHost: listen.host,
     listenPort: listen.port,
-    upstream: parseUpstream(
-      get('upstream') ?? env.OLLAMA_HOST ?? 'http://127.0.0.1:11434',
-      values.upstream !== undefined ? '--upstream' : get('upstream') !== undefined ? OPTIONS.upstream.env : env.OLLAMA_HOST !== undefined ? 'OLLAMA_HOST' : 'the default upstream',
-      listen,
-    ),
+    upstream: upstreams[0]!.address,
+    upstreams,
     dataDir: path.resolve(get('data-dir') ?? defaultDataDir(env)),
     concurrency: int('concurrency', get('concurrency') ?? '1', 1),
     gpuMemory: get('gpu-memory') === undefined ? null : parseSize('gpu-memory', get('gpu-memory') as string),

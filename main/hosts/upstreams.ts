@@ -27,12 +27,16 @@ export function parseBytes(text: string): number | null {
  * Parses every item of every value. `source` names where the values came from (`--upstream`,
  * `OLLAMA_HOST`) so an error says which one was wrong. Throws `Error` with a one-line message.
  */
-export function parseUpstreams(values: readonly string[], source: string): UpstreamSpec[] {
+export function parseUpstreams(
+  values: readonly string[],
+  source: string,
+  parseOne: (url: string) => UpstreamAddress = (url) => parseOllamaHost(url, source),
+): UpstreamSpec[] {
   const specs: UpstreamSpec[] = [];
   for (const item of values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)) {
     const hash = item.indexOf('#');
     const url = hash < 0 ? item : item.slice(0, hash);
-    const spec: UpstreamSpec = { id: '', address: parseOllamaHost(url), gpuMemory: null, maxLoaded: null };
+    const spec: UpstreamSpec = { id: '', address: parseOne(url), gpuMemory: null, maxLoaded: null };
     spec.id = spec.address.host;
     for (const pair of (hash < 0 ? '' : item.slice(hash + 1)).split('&').filter(Boolean)) {
       const [key, value = ''] = pair.split('=');
