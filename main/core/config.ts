@@ -23,6 +23,8 @@ export interface ForemanConfig {
   maxLoaded: number;
   maxWaitMs: number;
   maxQueue: number;
+  /** No byte from Ollama for this long ends an inference request (`--upstream-timeout`). */
+  upstreamTimeoutMs: number;
   webhookSecret: string | null;
   webhookRetriesMs: number[];
   /** Allow webhook receivers on private LAN addresses (loopback is always allowed). */
@@ -48,6 +50,7 @@ export const OPTIONS = {
   'max-loaded': { type: 'string', env: 'FOREMAN_MAX_LOADED', help: "models resident at once (match Ollama's OLLAMA_MAX_LOADED_MODELS)", default: '3' },
   'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a model not served for this long goes next', default: '30000' },
   'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
+  'upstream-timeout': { type: 'string', env: 'FOREMAN_UPSTREAM_TIMEOUT', help: 'no byte from Ollama for this long (DURATION: ms/s/m/h) ends an inference request with an Ollama-shaped error; a stream that keeps flowing is never cut', default: '5m' },
   'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
   'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts, one per retry', default: '5s,5m,30m,2h,5h,10h,10h' },
   'webhook-allow-private': { type: 'boolean', env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE', help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)', default: 'off' },
@@ -110,6 +113,12 @@ function parseListen(text: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(`--listen port ${port} is out of range`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function positiveDuration(name: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) throw new ConfigError(`--${name} wants a duration above 0, got "${text}"`);
+  return ms;
 }
 
 function int(name: string, text: string, min: number): number {
@@ -198,6 +207,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     maxLoaded: int('max-loaded', get('max-loaded') ?? '3', 1),
     maxWaitMs: int('max-wait-ms', get('max-wait-ms') ?? '30000', 0),
     maxQueue: int('max-queue', get('max-queue') ?? '512', 1),
+    upstreamTimeoutMs: positiveDuration('upstream-timeout', get('upstream-timeout') ?? '5m'),
     webhookSecret: secret,
     webhookRetriesMs: (get('webhook-retries') ?? '5s,5m,30m,2h,5h,10h,10h').split(',').map(parseDuration),
     webhookAllowPrivate: flag('webhook-allow-private'),
