@@ -8,6 +8,7 @@ import { TranscriptView } from './transcript-view.js';
 import { DeliveriesView } from './deliveries-view.js';
 import { TimelineView } from './timeline-view.js';
 import { HistoryView } from './history-view.js';
+import { upstreamTrouble } from './hosts.js';
 
 const NAV: { label: string; to: string; match: Route['name'][] }[] = [
   { label: 'Queue', to: href.queue(), match: ['queue'] },
@@ -34,11 +35,11 @@ const OLLAMA_TEXT: Partial<Record<OllamaStatus, string>> = {
 
 function ConnectionStatus() {
   const { connection, snapshot } = useLive();
-  const upstreamDown = connection === 'live' && snapshot && !snapshot.upstream.up;
+  const trouble = connection === 'live' && snapshot ? upstreamTrouble(snapshot) : null;
   const managed = connection === 'live' && snapshot?.ollama.managed ? OLLAMA_TEXT[snapshot.ollama.status] : undefined;
-  const text = managed ?? (upstreamDown ? 'Ollama unreachable' : CONNECTION_TEXT[connection]);
+  const text = managed ?? trouble?.text ?? CONNECTION_TEXT[connection];
   return (
-    <div className="connection" data-state={managed || upstreamDown ? 'down' : connection} role="status" aria-live="polite" title={snapshot?.ollama.message}>
+    <div className="connection" data-state={managed ? 'down' : (trouble?.state ?? connection)} role="status" aria-live="polite" title={snapshot?.ollama.message}>
       <span className="dot" aria-hidden="true" />
       {text}
     </div>

@@ -9,6 +9,7 @@ import { SpeedText } from './transcript-parts.js';
 import { useForemanEvent, useLive } from './live-store.js';
 import { href } from './router.js';
 import { VirtualList } from './virtual-list.js';
+import { severalHosts } from './hosts.js';
 
 const ROW_HEIGHT = 36;
 const PAGE = 500;
@@ -30,10 +31,11 @@ function matches(job: JobRow, f: Filters): boolean {
   return !f.model || job.lane === f.model || job.model === f.model;
 }
 
-function Row({ job, index, style }: { job: JobRow; index: number; style: CSSProperties }) {
+/** `showHost`: a Host column, with several hosts. */
+function Row({ job, index, style, showHost }: { job: JobRow; index: number; style: CSSProperties; showHost: boolean }) {
   const wall = job.finished_at === null ? null : job.finished_at - job.created_at;
   return (
-    <div className="hrow" role="row" aria-rowindex={index + 2} style={style} data-testid={`history-${job.id}`}>
+    <div className={showHost ? 'hrow with-host' : 'hrow'} role="row" aria-rowindex={index + 2} style={style} data-testid={`history-${job.id}`}>
       <span role="cell" title={isoTitle(job.created_at)}>
         {clock(job.created_at)}
       </span>
@@ -45,6 +47,11 @@ function Row({ job, index, style }: { job: JobRow; index: number; style: CSSProp
       <span role="cell" className="ellipsis" title={job.lane}>
         <span className="mono">{job.model}</span>
       </span>
+      {showHost && (
+        <span role="cell" className="ellipsis mono" title={job.host ?? undefined} data-testid="history-host">
+          {job.host ?? '—'}
+        </span>
+      )}
       <span role="cell" className="ellipsis">
         {sourceLabel(job)}
       </span>
@@ -129,6 +136,8 @@ export function HistoryView() {
 
   const models = [...new Set([...(snapshot?.lanes.map((l) => l.model) ?? []), ...rows.slice(0, 2000).map((r) => r.lane)])].sort();
   const set = <K extends keyof Filters>(k: K, v: Filters[K]) => setFilters((f) => ({ ...f, [k]: v }));
+  const showHost = severalHosts(snapshot);
+  const columns = ['Created', 'Job', 'Model', ...(showHost ? ['Host'] : []), 'Source', 'State', 'Time', 'Tokens', 'Speed'];
   return (
     <section className="view history" aria-labelledby="hist-h">
       <div className="view-head">
@@ -184,15 +193,15 @@ export function HistoryView() {
         rowHeight={ROW_HEIGHT}
         onRange={onRange}
         header={
-          <div className="hrow head" role="row" aria-rowindex={1}>
-            {['Created', 'Job', 'Model', 'Source', 'State', 'Time', 'Tokens', 'Speed'].map((h) => (
+          <div className={showHost ? 'hrow head with-host' : 'hrow head'} role="row" aria-rowindex={1}>
+            {columns.map((h) => (
               <span key={h} role="columnheader" className={['Time', 'Tokens', 'Speed'].includes(h) ? 'num' : undefined}>
                 {h}
               </span>
             ))}
           </div>
         }
-        renderRow={(i, style) => <Row key={rows[i]!.id} job={rows[i]!} index={i} style={style} />}
+        renderRow={(i, style) => <Row key={rows[i]!.id} job={rows[i]!} index={i} style={style} showHost={showHost} />}
       />
       {rows.length === 0 && done && !error && <p className="empty">No finished jobs match.</p>}
     </section>

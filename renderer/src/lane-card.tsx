@@ -24,7 +24,7 @@ function laneEta(lane: LaneSnapshot, evalMean: number | undefined): { ms: number
   return { ms, why: `${loadWhy} + ${jobs} × ~${Math.round(tokens)} tokens at ${lane.tokens_per_s.toFixed(1)} tok/s` };
 }
 
-function RunningJob({ job }: { job: JobRow }) {
+function RunningJob({ job, showHost }: { job: JobRow; showHost: boolean }) {
   const now = useNow(500);
   useEffect(() => calibrateFromHistory(job.lane), [job.lane]);
   const text = useTokens(job.id);
@@ -46,6 +46,11 @@ function RunningJob({ job }: { job: JobRow }) {
           <span className={`pill ${job.source}`} title={sourceLabel(job)}>
             {sourceLabel(job)}
           </span>
+          {showHost && job.host && (
+            <span className="muted small mono job-host" title={`Running on ${job.host}`} data-testid="job-host">
+              {job.host}
+            </span>
+          )}
         </span>
         <span className="job-end">
           <span className="muted job-time" title="Running for">
@@ -99,11 +104,11 @@ function QueuedJob({ job, position }: { job: JobRow; position: number }) {
 }
 
 /** Ollama's `/api/ps` (as of the last snapshot), corrected by what is visibly happening now. */
-function Residency({ lane }: { lane: LaneSnapshot }) {
+function Residency({ lane, heldOn }: { lane: LaneSnapshot; heldOn: readonly string[] | null }) {
   const streaming = lane.running.some((j) => hasTokens(j.id));
   if (lane.resident || streaming) {
     return (
-      <span className="badge resident" title="Ollama holds this model in memory">
+      <span className="badge resident" title={`Ollama holds this model in memory${heldOn?.length ? ` on ${heldOn.join(', ')}` : ''}`}>
         resident
       </span>
     );
@@ -122,7 +127,8 @@ function Residency({ lane }: { lane: LaneSnapshot }) {
   );
 }
 
-export function LaneCard({ lane, evalMean }: { lane: LaneSnapshot; evalMean: number | undefined }) {
+/** `heldOn`: with several hosts, those holding this runner now (null with one host: naming it is noise). */
+export function LaneCard({ lane, evalMean, heldOn }: { lane: LaneSnapshot; evalMean: number | undefined; heldOn: readonly string[] | null }) {
   useNow(1000);
   const headingId = `lane-h-${lane.model}`;
   const estimate = laneEta(lane, evalMean);
@@ -136,7 +142,7 @@ export function LaneCard({ lane, evalMean }: { lane: LaneSnapshot; evalMean: num
         <h2 id={headingId} className="mono">
           {lane.model}
         </h2>
-        <Residency lane={lane} />
+        <Residency lane={lane} heldOn={heldOn} />
         {serving && <span className="badge current">serving</span>}
         {next && (
           <span className="badge" title="Served last: its queued jobs go next, unless another lane waited too long">
@@ -171,7 +177,7 @@ export function LaneCard({ lane, evalMean }: { lane: LaneSnapshot; evalMean: num
       ) : (
         <ol className="job-list" aria-label={`${lane.model} jobs`}>
           {lane.running.map((j) => (
-            <RunningJob key={j.id} job={j} />
+            <RunningJob key={j.id} job={j} showHost={heldOn !== null} />
           ))}
           {lane.queued.slice(0, SHOWN).map((j, i) => (
             <QueuedJob key={j.id} job={j} position={i + 1} />

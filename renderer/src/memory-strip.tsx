@@ -17,14 +17,15 @@ function budgetText(m: MemorySnapshot): string {
   return `GPU budget ≥ ${bytesLabel(m.budget_bytes)} (seen resident together)`;
 }
 
-export function MemoryStrip({ memory }: { memory: MemorySnapshot }) {
+/** `compact`: a host row's strip, named by its row (`label`) rather than a heading of its own. */
+export function MemoryStrip({ memory, compact = false, label = 'GPU memory' }: { memory: MemorySnapshot; compact?: boolean; label?: string }) {
   const used = memory.runners.reduce((n, r) => n + (r.bytes ?? 0), 0);
   const total = Math.max(memory.budget_bytes ?? 0, used, 1);
   const free = memory.budget_bytes === null ? 0 : Math.max(0, memory.budget_bytes - used);
   return (
-    <section className="memory" aria-label="GPU memory" data-testid="memory-strip">
+    <section className={compact ? 'memory compact' : 'memory'} aria-label={label} data-testid="memory-strip">
       <div className="memory-head">
-        <strong>GPU memory</strong>
+        {!compact && <strong>GPU memory</strong>}
         <span className="muted">{budgetText(memory)}</span>
         <span className="muted">
           {memory.runners.length} of {memory.max_loaded} loaded

@@ -1,10 +1,15 @@
-/** The default view: one lane per model, the pause switch and what is wrong right now. */
+/**
+ * The default view: one lane per model, the pause switch and what is wrong right now; with several
+ * Ollama hosts, a row per host (state, work, memory) above the lanes.
+ */
 import { useState } from 'react';
 import type { LaneSnapshot } from '../../shared/api.js';
 import { errorText, setPaused } from './api.js';
 import { patchSnapshot, useLive } from './live-store.js';
 import { LaneCard } from './lane-card.js';
 import { MemoryStrip } from './memory-strip.js';
+import { HostRows } from './host-rows.js';
+import { hostsHolding, severalHosts } from './hosts.js';
 
 function PauseButton({ paused }: { paused: boolean }) {
   const [busy, setBusy] = useState(false);
@@ -52,6 +57,7 @@ export function QueueView() {
   }
   const waiting = snapshot.lanes.reduce((n, l) => n + l.queued.length, 0);
   const running = snapshot.lanes.reduce((n, l) => n + l.running.length, 0);
+  const several = severalHosts(snapshot);
   return (
     <section className="view" aria-labelledby="queue-h">
       <div className="view-head">
@@ -67,12 +73,17 @@ export function QueueView() {
           <strong>Queue paused.</strong> Running jobs finish; nothing new starts until you resume.
         </div>
       )}
-      {!snapshot.upstream.up && (
+      {!several && !snapshot.upstream.up && (
         <div className="banner error">
           <strong>Ollama is not answering</strong> at <code>{snapshot.upstream.url}</code>. Jobs wait until it is back.
         </div>
       )}
-      {snapshot.memory && <MemoryStrip memory={snapshot.memory} />}
+      {several && snapshot.hosts.every((h) => h.state === 'down') && (
+        <div className="banner error">
+          <strong>No Ollama host is answering.</strong> Jobs wait until one is back.
+        </div>
+      )}
+      {several ? <HostRows hosts={snapshot.hosts} /> : snapshot.memory && <MemoryStrip memory={snapshot.memory} />}
       {snapshot.lanes.length === 0 ? (
         <p className="empty">
           Nothing queued. Requests to Ollama's API through foreman, or to <code>/jobs</code>, show up here grouped by model.
@@ -80,7 +91,7 @@ export function QueueView() {
       ) : (
         <div className="lanes">
           {[...snapshot.lanes].sort(laneOrder).map((lane) => (
-            <LaneCard key={lane.model} lane={lane} evalMean={evalMean[lane.model]} />
+            <LaneCard key={lane.model} lane={lane} evalMean={evalMean[lane.model]} heldOn={several ? hostsHolding(snapshot.hosts, lane.model) : null} />
           ))}
         </div>
       )}

@@ -79,10 +79,13 @@ function applyOther(s: QueueSnapshot, e: Exclude<ForemanEvent, { type: 'job' }>)
     case 'queue':
       return s.paused === e.paused ? s : { ...s, paused: e.paused };
     case 'upstream':
+      // `upstream` is the first host; with several, the others show in their rows (memory events).
+      if (e.host !== undefined && s.hosts.length > 1 && e.host !== s.hosts[0]!.id) return s;
       return s.upstream.up === e.up ? s : { ...s, upstream: { ...s.upstream, up: e.up } };
     case 'memory': {
-      // What the scheduler holds is the residency badge: a load shows at once, an eviction too.
-      const held = new Set(e.memory.runners.map((r) => r.lane));
+      // What the scheduler holds on any host is the residency badge: a load shows at once, an eviction too.
+      const strips = e.hosts.length > 0 ? e.hosts.map((h) => h.memory) : [e.memory];
+      const held = new Set(strips.flatMap((m) => m.runners.map((r) => r.lane)));
       const lanes = s.lanes.map((l) => (l.resident === held.has(l.model) ? l : { ...l, resident: held.has(l.model) }));
       return { ...s, memory: e.memory, hosts: e.hosts, lanes };
     }

@@ -15,6 +15,7 @@ import { href } from './router.js';
 import { useNow } from './use-now.js';
 import { Figures, MessageBubble } from './transcript-parts.js';
 import { requestMessages, responseAnswer } from './job-answer.js';
+import { severalHosts } from './hosts.js';
 
 /** The fetched partial, and per channel where the live buffer joins it once that is known. */
 interface Splice {
@@ -49,7 +50,7 @@ function QueuePosition({ job }: { job: JobDetail }) {
 }
 
 export function TranscriptView({ id }: { id: string }) {
-  const { generation } = useLive();
+  const { generation, snapshot } = useLive();
   const [job, setJob] = useState<JobDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [spliced, setSpliced] = useState<Splice | null>(null);
@@ -104,7 +105,16 @@ export function TranscriptView({ id }: { id: string }) {
         {!done && <CancelButton id={job.id} />}
       </div>
       <p className="muted">
-        <span className="mono">{job.model}</span> · {job.api} · {sourceLabel(job)} · created <span title={isoTitle(job.created_at)}>{clock(job.created_at)}</span>
+        <span className="mono">{job.model}</span> · {job.api} · {sourceLabel(job)}
+        {severalHosts(snapshot) && job.host && (
+          <>
+            {' · on '}
+            <span className="mono" data-testid="transcript-host">
+              {job.host}
+            </span>
+          </>
+        )}{' '}
+        · created <span title={isoTitle(job.created_at)}>{clock(job.created_at)}</span>
         {job.priority !== 0 && ` · priority ${job.priority}`}
         {job.webhook_url && (
           <>
