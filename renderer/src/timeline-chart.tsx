@@ -1,12 +1,14 @@
 /**
- * The timeline picture: time across, one row per model; residency as bands whose loading start is
- * hatched, jobs as thin bars inside (each a link to its transcript). Plain SVG sized to its box.
+ * The timeline picture: time across, one row per model (per host and model, with several hosts);
+ * residency as bands whose loading start is hatched, jobs as thin bars inside (each a link to its
+ * transcript). Plain SVG sized to its box.
  */
 import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { Timeline, TimelineBar } from '../../shared/api.js';
 import { clock, duration } from './format.js';
 import { middleEllipsis, textWidth } from './middle-ellipsis.js';
 import { href } from './router.js';
+import { bandKey, bandsOf } from './timeline-bands.js';
 
 /** The model names' column: as wide as the longest name needs, within these bounds (px, share of the width). */
 const GUTTER_MIN = 120;
@@ -68,18 +70,20 @@ function span(start: number, end: number): string {
   return `${clock(start)}–${clock(end)} (${duration(end - start)})`;
 }
 
-export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
+/** `hostOrder`: with several hosts, their ids as configured (a row per host and model); else null. */
+export function TimelineChart({ data, now, hostOrder }: { data: Timeline; now: number; hostOrder: readonly string[] | null }) {
   const [box, width] = useWidth();
-  const models = [...new Set([...data.segments.map((s) => s.model), ...data.bars.map((b) => b.model)])].sort();
+  const byHost = hostOrder !== null;
+  const rows = bandsOf(data, hostOrder);
   const measure = useMemo(() => textWidth(`12px ${getComputedStyle(document.documentElement).getPropertyValue('--mono')}`), []);
-  const widest = Math.max(0, ...models.map(measure));
+  const widest = Math.max(0, ...rows.map(measure));
   const gutter = Math.round(Math.min(Math.max(GUTTER_MIN, widest + 3 * LABEL_PAD), Math.max(GUTTER_MIN, width * GUTTER_SHARE)));
   const labelRoom = gutter - 3 * LABEL_PAD;
   const [from, to] = domain(data);
   const range = Math.max(1, to - from);
   const plot = width - gutter - RIGHT;
   const x = (t: number) => gutter + ((Math.min(Math.max(t, from), to) - from) / range) * plot;
-  const height = AXIS + models.length * ROW + 8;
+  const height = AXIS + rows.length * ROW + 8;
   const step = STEPS.find((s) => range / s <= Math.max(3, Math.floor(plot / 100))) ?? 21600_000;
   const tickFmt = step >= 60_000 ? hm : hms;
   const ticks: number[] = [];
@@ -104,22 +108,23 @@ export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
             </text>
           </g>
         ))}
-        {models.map((model, row) => {
+        {rows.map((band, row) => {
           const y = AXIS + row * ROW + (ROW - BAND) / 2;
-          const bars = data.bars.filter((b) => b.model === model);
+          const bars = data.bars.filter((b) => bandKey(b, byHost) === band);
           const tracks = packTracks(bars);
           return (
-            <g key={model} className="row">
+            <g key={band} className="row">
               <line className="row-rule" x1={gutter} x2={width - RIGHT} y1={y + BAND + (ROW - BAND) / 2} y2={y + BAND + (ROW - BAND) / 2} />
               {data.segments
-                .filter((s) => s.model === model)
+                .filter((s) => bandKey(s, byHost) === band)
                 .map((s) => {
                   const x0 = x(s.start);
                   const w = Math.max(2, x(s.end) - x0);
                   const lw = Math.min(w, Math.max(s.load_ms > 0 ? 2 : 0, x(s.start + s.load_ms) - x0));
-                  const label = `${model} resident ${span(s.start, s.end)}${s.load_ms > 0 ? `, loading took ${duration(s.load_ms)}` : ', no load'}`;
+                  const what = byHost && s.host ? `${s.model} resident on ${s.host}` : `${s.model} resident`;
+                  const label = `${what} ${span(s.start, s.end)}${s.load_ms > 0 ? `, loading took ${duration(s.load_ms)}` : ', no load'}`;
                   return (
-                    <g key={s.start} className="segment" data-testid={`segment-${model}`} tabIndex={0} aria-label={label}>
+                    <g key={s.start} className="segment" data-testid={`segment-${band}`} tabIndex={0} aria-label={label}>
                       <title>{label}</title>
                       <rect className="band" x={x0} y={y} width={w} height={BAND} rx={3} />
                       {lw > 0 && <rect className="load" x={x0} y={y} width={lw} height={BAND} rx={3} />}
@@ -129,7 +134,7 @@ export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
               {bars.map((b) => {
                 const x0 = x(b.start);
                 const w = Math.max(2, x(b.end) - x0);
-                const label = `Job ${b.id} (${b.source}), ${b.state}, ${span(b.start, b.end)}`;
+                const label = `Job ${b.id} (${b.source}${byHost && b.host ? ` on ${b.host}` : ''}), ${b.state}, ${span(b.start, b.end)}`;
                 return (
                   <a key={b.id} href={href.job(b.id)} className={`bar ${b.state} ${b.source}`} aria-label={label}>
                     <title>{label}</title>
@@ -143,15 +148,15 @@ export function TimelineChart({ data, now }: { data: Timeline; now: number }) {
         {now >= from && now <= to + 2000 && <line className="now" x1={x(now)} x2={x(now)} y1={AXIS - 6} y2={height - 8} />}
       </svg>
       {/* HTML over the SVG's left column: a title attribute for the whole name, and real text measures. */}
-      {models.map((model, row) => (
+      {rows.map((band, row) => (
         <div
-          key={model}
+          key={band}
           className="model-label"
-          data-testid={`model-label-${model}`}
-          title={model}
+          data-testid={`model-label-${band}`}
+          title={band}
           style={{ top: CHART_PAD + AXIS + row * ROW + (ROW - BAND) / 2, left: LABEL_PAD, width: gutter - 2 * LABEL_PAD, height: BAND, lineHeight: `${BAND}px` }}
         >
-          {middleEllipsis(model, (s) => measure(s) <= labelRoom)}
+          {middleEllipsis(band, (s) => measure(s) <= labelRoom)}
         </div>
       ))}
     </div>

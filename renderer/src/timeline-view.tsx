@@ -5,6 +5,7 @@ import { errorText, getTimeline, isAbort } from './api.js';
 import { duration } from './format.js';
 import { serverNow, useForemanEvent, useLive } from './live-store.js';
 import { TimelineChart } from './timeline-chart.js';
+import { severalHosts } from './hosts.js';
 import { useNow } from './use-now.js';
 
 const RANGES = [
@@ -47,7 +48,7 @@ const LEGEND: readonly [string, string][] = [
 ];
 
 export function TimelineView() {
-  const { generation } = useLive();
+  const { generation, snapshot } = useLive();
   const [rangeMs, setRangeMs] = useState(RANGES[1]!.ms);
   const [data, setData] = useState<Timeline | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -104,10 +105,11 @@ export function TimelineView() {
       {data && (data.segments.length > 0 || data.bars.length > 0) ? (
         <>
           <p className="muted small">
-            From just before the first job of the last {RANGES.find((r) => r.ms === rangeMs)?.label} until now. Bands: a model being served, hatched
+            From just before the first job of the last {RANGES.find((r) => r.ms === rangeMs)?.label} until now. Bands: a model being served
+            {severalHosts(snapshot) ? ' on a host' : ''}, hatched
             while it loaded; bars: jobs (links to their transcripts). Hover or focus for details.
           </p>
-          <TimelineChart data={data} now={serverNow()} />
+          <TimelineChart data={data} now={serverNow()} hostOrder={snapshot && severalHosts(snapshot) ? snapshot.hosts.map((h) => h.id) : null} />
           <ul className="legend" aria-label="Legend">
             {LEGEND.map(([swatch, label]) => (
               <li key={swatch}>
