@@ -11,7 +11,7 @@ import type { ForemanConfig } from '../main/core/config.js';
 
 export const SHOTS = path.resolve('test-results', 'screenshots');
 
-export const test = base.extend<{ stackOptions: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig> }; stack: Stack }>({
+export const test = base.extend<{ stackOptions: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; hosts?: number }; stack: Stack }>({
   stackOptions: [{}, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack(stackOptions);

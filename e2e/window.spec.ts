@@ -124,7 +124,7 @@ test.describe('restart', () => {
     const port = Number(new URL(stack.url).port);
     await stack.foreman.close(500);
     await expect(status).not.toHaveAttribute('data-state', 'live');
-    const { startForeman } = await import('../main/core/foreman.js');
+    const { startForeman } = await import('../main/app/foreman.js');
     const { testConfig } = await import('../main/test-support/test-config.js');
     const again = await startForeman(testConfig(stack.simUrl, { listenPort: port }, stack.dataDir));
     try {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createSimulator, type Simulator } from '../sim/simulator.js';
 import { ConfigError, parseConfig, type ForemanConfig } from '../core/config.js';
-import { startForeman, type Foreman } from '../core/foreman.js';
+import { startForeman, type Foreman } from '../app/foreman.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { startTraffic, type Traffic } from './demo-traffic.js';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `foreman serve [options]`: the headless core in the foreground. */
 import { ConfigError, parseConfig, usage } from '../core/config.js';
-import { startForeman } from '../core/foreman.js';
+import { startForeman } from '../app/foreman.js';
 import { foremanVersion } from './version.js';
 
 const isVersion = (arg: string) => arg === '--version' || arg === '-v';

@@ -7,7 +7,7 @@ import { spawn as nodeSpawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { OllamaLogLine, OllamaStatus } from '../../shared/api.js';
 import type { UpstreamAddress } from '../ollama/ollama-host.js';
-import { isLoopbackAddress } from '../server/safety.js';
+import { isLoopbackAddress } from '../ollama/ollama-host.js';
 import { findExecutable } from './find-executable.js';
 
 export type { OllamaLogLine, OllamaStatus };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Store, JobRecord } from '../store/store.js';
 import type { AsyncJobStore, NewAsyncJob, SubmitResult } from '../store/async-jobs.js';
 import type { Clock, Scheduler, Slot } from '../scheduler/scheduler.js';
-import type { OllamaClient } from '../ollama/client.js';
+import type { Upstreams } from '../hosts/upstreams-runtime.js';
 import type { JobApi } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive } from '../scheduler/keep-alive-hold.js';
@@ -36,7 +36,8 @@ export interface JobRunnerOptions {
   store: Store;
   jobs: AsyncJobStore;
   scheduler: Scheduler;
-  ollama: OllamaClient;
+  /** The hosts: a job's request goes to the one its slot names. */
+  upstreams: Upstreams;
   clock: Clock;
   /** Starts a job may have before a crash-looping job is failed instead of re-queued. @default 3 */
   maxAttempts?: number;
@@ -66,7 +67,7 @@ export const DEFAULT_RETRY: RetryPolicy = { firstMs: 1000, maxMs: 60_000, window
 const SHUTDOWN = 'shutdown';
 
 export function createJobRunner(options: JobRunnerOptions) {
-  const { store, jobs, scheduler, ollama, clock, board } = options;
+  const { store, jobs, scheduler, upstreams, clock, board } = options;
   const maxAttempts = options.maxAttempts ?? 3;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const random = options.random ?? Math.random;
@@ -144,9 +145,10 @@ export function createJobRunner(options: JobRunnerOptions) {
       notify();
       show(id);
       working.set(id, controller);
+      store.noteHost(id, slot.host);
       const job = store.getJob(id) as JobRecord;
       const outcome = await callUpstream({
-        ollama,
+        ollama: upstreams.client(slot.host),
         path: job.route,
         headers: { 'content-type': 'application/json', 'user-agent': 'foreman-jobs' },
         body: upstreamBody(job, slot),
@@ -158,7 +160,11 @@ export function createJobRunner(options: JobRunnerOptions) {
       // Stopped: canceled (already recorded) or abandoned at shutdown (re-queued at the next start).
       if (outcome.kind === 'stopped') return;
       // No complete answer from Ollama: nobody has seen a byte of it, so the job waits and runs again.
-      if (outcome.kind === 'unreachable' || outcome.kind === 'broke') return retryLater(id, outcome.status, outcome.message, finishedAt);
+      if (outcome.kind === 'unreachable' || outcome.kind === 'broke') {
+        upstreams.failed(slot.host, outcome.message);
+        // Another host is up: it takes the job at once; with none, the job waits out a backoff.
+        return retryLater(id, outcome.status, outcome.message, finishedAt, upstreams.canFailOver(slot.host));
+      }
       jobs.finish(id, answeredOutcome(outcome.upstream, job.api, 'native', board.bytes(id), finishedAt));
       // Ollama answers: jobs waiting to retry need not wait any longer.
       wakeAll();
@@ -181,11 +187,11 @@ export function createJobRunner(options: JobRunnerOptions) {
   }
 
   /** After an attempt with no complete answer: back to the queue after a backoff, or `failed` once out of time. */
-  function retryLater(id: string, status: number, message: string, now: number): void {
+  function retryLater(id: string, status: number, message: string, now: number, elsewhere = false): void {
     const r = jobs.retryOf(id);
     if (!r) return;
     const retryUntil = r.retryUntil ?? now + policy.windowMs;
-    const delay = backoffMs(r.retries);
+    const delay = elsewhere ? 0 : backoffMs(r.retries);
     if (now + delay > retryUntil) return giveUp(id, status, message, now, retryUntil, r.retries + 1);
     if (jobs.requeue(id, { now, status, error: message, notBefore: now + delay, retryUntil })) waitThenRun(id, now + delay, 0);
   }
@@ -199,7 +205,7 @@ export function createJobRunner(options: JobRunnerOptions) {
 
   /** Is Ollama answering? One `GET /` at a time, shared by every waiting job. */
   function ollamaAnswers(): Promise<boolean> {
-    probe ??= ollama.isUp().finally(() => (probe = null));
+    probe ??= upstreams.anyUp().finally(() => (probe = null));
     return probe;
   }
 

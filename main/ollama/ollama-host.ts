@@ -62,3 +62,8 @@ export function parseOllamaHost(raw: string, source?: string): UpstreamAddress {
   const hostLiteral = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { origin: `${scheme}://${hostLiteral}:${port}`, prefix, host: `${hostLiteral}:${port}` };
 }
+
+/** A loopback host name or address: `localhost`, `127.x.x.x`, `::1`. */
+export function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -295,6 +295,7 @@ describe('scheduler properties', () => {
         // 5. Nothing is lost: drain everything and every job starts exactly once.
         while (running.size) {
           const id = running.keys().next().value as string;
+          lastServed.set(running.get(id)!.lane, clock.now());
           running.delete(id);
           slots.get(id)!.release();
           await Promise.resolve();

@@ -13,6 +13,7 @@ import type { AddressPolicy } from '../webhooks/url-policy.js';
 import type { JobBoard } from '../core/job-board.js';
 import type { EventHub } from '../core/event-hub.js';
 import type { HostMonitor } from '../hosts/host-monitor.js';
+import type { Upstreams } from '../hosts/upstreams-runtime.js';
 import type { HostStatus } from '../core/memory-view.js';
 import type { Metrics } from '../core/metrics.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
@@ -26,11 +27,16 @@ import { createEventStream, eventsPlugin } from './events.js';
 import { jobsPlugin } from './jobs.js';
 import { deliveriesPlugin } from './deliveries.js';
 import { uiPlugin } from './ui.js';
+import { hostsUnionPlugin } from './hosts-union.js';
 
-export interface ServerDeps {
+/** The parts of the core the HTTP surfaces use (`createCore` makes them). */
+export interface ServerCore {
   store: Store;
   scheduler: Scheduler;
+  /** The first host's client: what passes straight through goes there. */
   ollama: OllamaClient;
+  /** Every host's client and health: inference goes to the host its job was placed on. */
+  upstreams: Upstreams;
   clock: Clock;
   runner: JobRunner;
   jobs: AsyncJobStore;
@@ -39,12 +45,15 @@ export interface ServerDeps {
   board: JobBoard;
   hub: EventHub;
   residency: HostMonitor;
-  hosts: () => readonly HostStatus[];
+  hostStatuses: () => readonly HostStatus[];
   metrics: Metrics;
   /** Which models Ollama has: the timeline gives no lane to one it does not. */
   models?: Pick<ModelCatalog, 'exists'>;
   /** The `--manage-ollama` supervisor, if on. */
   supervisor?: OllamaSupervisor | null;
+}
+
+export interface ServerOptions {
   /** Refuse requests whose Host is not loopback (DNS rebinding). On when listening on loopback. */
   checkHost: boolean;
   /** Origin patterns allowed besides same-origin (Ollama's defaults plus OLLAMA_ORIGINS). */
@@ -58,7 +67,8 @@ export interface ServerDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
-export function buildServer(deps: ServerDeps): FastifyInstance {
+export function buildServer(core: ServerCore, options: ServerOptions): FastifyInstance {
+  const deps = { ...core, ...options };
   const bodyLimit = deps.bodyLimit ?? 100 * 1024 * 1024;
   const app = Fastify({
     bodyLimit,
@@ -82,13 +92,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
   const stream = createEventStream(hub);
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, hosts: deps.hosts, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
+  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, hosts: deps.hostStatuses, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
   app.register(eventsPlugin, { prefix: '/foreman', stream });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
   app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
   app.register(uiPlugin, { root: deps.uiRoot });
-  app.register(passthroughPlugin, { store, scheduler, ollama, clock, board });
+  app.register(passthroughPlugin, { store, scheduler, upstreams: deps.upstreams, clock, board });
+  // Several hosts answer lists and management as one Ollama; with one, everything is a byte pipe.
+  if (deps.upstreams.monitors.length > 1) app.register(hostsUnionPlugin, { hosts: deps.upstreams.monitors.map((m) => ({ id: m.id, client: m.client, up: () => m.up })) });
   app.register(forwardPlugin, { ollama });
   return app;
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startForeman, type Foreman } from '../core/foreman.js';
+import { startForeman, type Foreman } from '../app/foreman.js';
 import { tempDir, testConfig } from '../test-support/test-config.js';
 
 const euro = Buffer.from('€', 'utf8');

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Clock } from '../scheduler/scheduler.js';
 import type { OllamaClient } from '../ollama/client.js';
+import type { Upstreams } from '../hosts/upstreams-runtime.js';
 import { decodeGoJson } from '../ollama/go-json.js';
 import { isCloudModel } from '../ollama/model-name.js';
 import { BUSY_MESSAGE, INFERENCE_ROUTES, type InferenceRoute } from '../ollama/wire.js';
@@ -19,14 +20,15 @@ import type { JobBoard } from '../core/job-board.js';
 import { pickFigures } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive, withKeepAlive } from '../scheduler/keep-alive-hold.js';
-import { answeredOutcome, brokeMessage, callUpstream, unreachableMessage } from '../core/upstream-call.js';
+import { answeredOutcome, brokeMessage, callUpstream, unreachableMessage, type UpstreamOutcome } from '../core/upstream-call.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
 import { noteTail, pipeBody, streamErrorTrailer, writeUpstreamHead, type StreamTail } from '../core/pipe.js';
 
 export interface PassthroughDeps {
   store: Store;
   scheduler: Scheduler;
-  ollama: OllamaClient;
+  /** The hosts: a job's request goes to the one its slot names. */
+  upstreams: Upstreams;
   clock: Clock;
   board: JobBoard;
 }
@@ -86,7 +88,9 @@ export function clientOf(request: FastifyRequest): string {
 }
 
 export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughDeps): Promise<void> {
-  const { store, scheduler, ollama, clock, board } = deps;
+  const { store, scheduler, upstreams, clock, board } = deps;
+  // What does not become a job (no model, a cloud model) goes to the first host.
+  const ollama = upstreams.client('');
 
   // Ollama ignores Content-Type (`curl -d` sends form encoding), so every body is taken as bytes.
   app.removeAllContentTypeParsers();
@@ -101,7 +105,7 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       id, source: 'passthrough', route: route.path, api: route.api, model, lane, client,
       priority: 0, stream, createdAt, request: text,
     });
-    const ticket = scheduler.enqueue({ id, lane, cls: 0 });
+    let ticket = scheduler.enqueue({ id, lane, cls: 0 });
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const abort = new AbortController();
@@ -128,26 +132,39 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
       });
     };
 
-    const slot = await ticket.slot;
-    if (!slot) {
-      if (stoppedBy === 'admin') writeError(res, route.flavor, 499, CANCELED_MESSAGE);
-      end({ state: 'canceled', finishedAt: clock.now(), statusCode: stoppedBy === 'admin' ? 499 : null, error: stoppedBy === 'admin' ? 'canceled from foreman while queued' : 'client disconnected while queued' });
-      res.off('close', onClose);
-      return;
+    const requeue = () => { stoppedBy ??= 'admin'; ticket.cancel(); };
+    let outcome: UpstreamOutcome;
+    for (let attempt = 1; ; attempt++) {
+      const slot = await ticket.slot;
+      if (!slot) {
+        if (stoppedBy === 'admin') writeError(res, route.flavor, 499, CANCELED_MESSAGE);
+        end({ state: 'canceled', finishedAt: clock.now(), statusCode: stoppedBy === 'admin' ? 499 : null, error: stoppedBy === 'admin' ? 'canceled from foreman while queued' : 'client disconnected while queued' });
+        res.off('close', onClose);
+        return;
+      }
+      if (attempt === 1) {
+        const startedAt = clock.now();
+        store.later.markWorking(id, startedAt);
+        board.update(id, { state: 'working', started_at: startedAt, host: slot.host });
+      } else board.update(id, { host: slot.host });
+      store.later.noteHost(id, slot.host);
+      board.onCancel(id, () => { stoppedBy ??= 'admin'; abort.abort(); });
+      // Ollama's /v1 routes take no keep_alive: only native bodies set the runner's.
+      const keep = route.flavor === 'native' ? chooseKeepAlive(body.keep_alive, slot.holdRunner) : chooseKeepAlive(undefined, false);
+      slot.keepAlive(keep.ms);
+      if (keep.sent) store.later.noteKeepAliveSent(id, keep.sent);
+      outcome = await callUpstream({
+        ollama: upstreams.client(slot.host), path: request.url, headers: request.headers, body: keep.sent ? withKeepAlive(raw, keep.sent) : raw, signal: abort.signal,
+        client: res, onChunk: (chunk) => board.chunk(id, chunk), unloadFirst: slot.unloadFirst,
+      });
+      slot.release();
+      if (outcome.kind !== 'unreachable') break;
+      upstreams.failed(slot.host, outcome.message);
+      // Nothing reached the client yet: another host may answer it (each host at most once).
+      if (res.headersSent || abort.signal.aborted || attempt >= upstreams.monitors.length || !upstreams.canFailOver(slot.host)) break;
+      ticket = scheduler.enqueue({ id, lane, cls: 0 });
+      board.onCancel(id, requeue);
     }
-    const startedAt = clock.now();
-    store.later.markWorking(id, startedAt);
-    board.update(id, { state: 'working', started_at: startedAt });
-    board.onCancel(id, () => { stoppedBy ??= 'admin'; abort.abort(); });
-    // Ollama's /v1 routes take no keep_alive: only native bodies set the runner's.
-    const keep = route.flavor === 'native' ? chooseKeepAlive(body.keep_alive, slot.holdRunner) : chooseKeepAlive(undefined, false);
-    slot.keepAlive(keep.ms);
-    if (keep.sent) store.later.noteKeepAliveSent(id, keep.sent);
-    const outcome = await callUpstream({
-      ollama, path: request.url, headers: request.headers, body: keep.sent ? withKeepAlive(raw, keep.sent) : raw, signal: abort.signal,
-      client: res, onChunk: (chunk) => board.chunk(id, chunk), unloadFirst: slot.unloadFirst,
-    });
-    slot.release();
     res.off('close', onClose);
     if (outcome.kind === 'unreachable') writeError(res, route.flavor, outcome.status, outcome.message);
     else if (outcome.kind === 'broke') endWithError(res, route, request.url, outcome.status, outcome.message, outcome.upstream, outcome.tail);

@@ -4,6 +4,7 @@
  * but with an exact loopback Host allowlist (CVE-2024-28224).
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { isLoopbackAddress } from '../ollama/ollama-host.js';
 
 /** Ollama's built-in CORS allowlist (gin-contrib/cors patterns), before `OLLAMA_ORIGINS` entries. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = [
@@ -13,9 +14,7 @@ export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = [
 
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-export function isLoopbackAddress(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+export { isLoopbackAddress };
 
 /** `Host` header's hostname, port removed; lower-cased. */
 function hostnameOf(hostHeader: string): string {
@@ -56,13 +55,21 @@ export interface SafetyOptions {
   allowedOrigins: readonly string[];
 }
 
+/** Host values judged loopback that a hook remembers: clients send the same one on every request. */
+const KNOWN_HOSTS_MAX = 32;
+
 /** A callback-style hook: it runs on every request, so no promise per request. */
 export function createSafetyHook(options: SafetyOptions) {
+  // An exact Host value once allowed is allowed again without parsing it (one Set lookup per request).
+  const knownHosts = new Set<string>();
   return function safetyHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const host = request.headers.host;
-    if (options.checkHost && !isAllowedHost(host)) {
-      reply.code(403).send();
-      return;
+    if (options.checkHost && (host === undefined || !knownHosts.has(host))) {
+      if (!isAllowedHost(host)) {
+        reply.code(403).send();
+        return;
+      }
+      if (knownHosts.size < KNOWN_HOSTS_MAX) knownHosts.add(host!);
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !isAllowedOrigin(origin, host, options.allowedOrigins)) {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, tempDir, testConfig, type Stack } from '../test-support/harness.js';
-import { startForeman } from '../core/foreman.js';
+import { startForeman } from '../app/foreman.js';
 import { openStore } from '../store/store.js';
 import type { StorageHealth } from '../store/storage-errors.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { openStore } from '../store/store.js';
 import { startStack } from '../test-support/harness.js';
 import { createLifecycle, type CoreHandle, type Preventable, type ShellPort, type WindowPort } from './lifecycle.js';
-import { startForeman } from '../core/foreman.js';
+import { startForeman } from '../app/foreman.js';
 import { testConfig } from '../test-support/test-config.js';
 import { runningForemanWindow, startErrorMessage } from './shell-config.js';
 

@@ -7,7 +7,7 @@ import { BrowserWindow, Menu, Notification, Tray, app, clipboard, dialog, native
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startForeman, type Foreman } from '../core/foreman.js';
+import { startForeman, type Foreman } from '../app/foreman.js';
 import { linuxAutostart, type LoginItem } from './autostart.js';
 import { WEB_PREFERENCES, hardenContents, hardenSession } from './hardening.js';
 import { createLifecycle, type ShellPort, type WindowPort } from './lifecycle.js';

@@ -90,6 +90,7 @@ export function openStore(options: StoreOptions) {
       WHERE id = @id AND state IN ('queued', 'working')`);
   const byId = db.prepare(`SELECT * FROM jobs WHERE id = ?`);
   const setKeepAliveSent = db.prepare(`UPDATE jobs SET keep_alive_sent = ? WHERE id = ?`);
+  const setHost = db.prepare(`UPDATE jobs SET host = ? WHERE id = ?`);
   const interrupted = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ?
       WHERE source = 'passthrough' AND state IN ('queued', 'working')`);
   // A job whose webhooks are still being retried stays, or pruning it would drop them (cascade).
@@ -182,6 +183,11 @@ export function openStore(options: StoreOptions) {
       setKeepAliveSent.run(sent, id);
     },
 
+    /** The Ollama host the job was sent to (last one, if it was sent again after a host failed). */
+    noteHost(id: string, host: string): void {
+      setHost.run(host, id);
+    },
+
     /** queued|working → terminal; false if the job already ended (one terminal state per job). */
     finishJob(id: string, outcome: JobOutcome): boolean {
       // An answer can finish after shutdown closed the database; the start-up sweep accounts for it.
@@ -249,6 +255,7 @@ export function openStore(options: StoreOptions) {
       insertJob: (job: NewJob) => later(() => store.insertJob(job), true),
       markWorking: (id: string, at: number) => later(() => store.markWorking(id, at)),
       noteKeepAliveSent: (id: string, sent: string) => later(() => store.noteKeepAliveSent(id, sent)),
+      noteHost: (id: string, host: string) => later(() => store.noteHost(id, host)),
       finishJob: (id: string, outcome: JobOutcome) => later(() => store.finishJob(id, outcome)),
     },
 
