@@ -77,9 +77,11 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.get('/health', async () => {
     const storage = store.storageHealth();
+    const hosts = deps.hosts().map((h) => ({ id: h.id, url: h.url, state: h.health.state, reason: h.health.state === 'up' ? null : h.health.reason, since: h.health.since }));
+    const allUp = hosts.every((h) => h.state !== 'down');
     return {
-      // Degraded while history cannot be written or Ollama does not answer: either way clients suffer.
-      status: storage.writable && residency.up ? 'ok' : 'degraded',
+      // Degraded while history cannot be written or an Ollama host does not answer: either way clients suffer.
+      status: storage.writable && residency.up && allUp ? 'ok' : 'degraded',
       upstream: deps.ollama.upstream.origin,
       upstream_up: residency.up,
       queued: scheduler.waiting,
@@ -90,6 +92,8 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       storage,
       // Subscribers, the bytes waiting to reach them, and how many were dropped for not reading.
       events: deps.events?.stats() ?? null,
+      // Every Ollama host: up, suspect (one failed probe or request) or down (takes no work), and why.
+      hosts,
     };
   });
 
