@@ -32,19 +32,30 @@ export function startSim(flags: SimFlags): Promise<Server> {
 }
 
 /**
+ * `BENCH_CPU_PROF=DIR`: Node's `--cpu-prof` into DIR for foreman and the plain proxy, so both sides of
+ * the overhead ratio can be profiled alike (`bench/profile-summary.ts` reads them). A request takes a
+ * few hundred µs: `BENCH_CPU_PROF_INTERVAL` (µs, default Node's 1000) samples finer.
+ */
+function cpuProfFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [];
+  const interval = process.env.BENCH_CPU_PROF_INTERVAL;
+  return ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir), ...(interval ? ['--cpu-prof-interval', interval] : [])];
+}
+
+/**
  * foreman's own CLI on a temp data dir, or on `options.dataDir` (which the caller then owns, so a
  * restart finds the same database). `BENCH_CPU_PROF=DIR` adds `--cpu-prof`, so a missed target can be
  * explained from where foreman spends its time.
  */
-export async function startForeman(upstream: string, extra: string[] = [], options: { dataDir?: string } = {}): Promise<Server> {
+export async function startForeman(upstream: string, extra: string[] = [], options: { dataDir?: string; bin?: string } = {}): Promise<Server> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDir('data');
-  const profDir = process.env.BENCH_CPU_PROF;
-  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [];
+  const nodeFlags = cpuProfFlags();
   // The built CLI (the `foreman` bin), as users run it: no TypeScript loader on the request path.
   // BENCH_FOREMAN_BIN compares another build (an older commit's dist) in the same run conditions.
-  const bin = process.env.BENCH_FOREMAN_BIN ?? path.join(ROOT, 'dist/main/cli/foreman.js');
-  if (!fs.existsSync(bin)) throw new Error('dist/main/cli/foreman.js is missing: run `npm run build` first');
+  const bin = options.bin ?? process.env.BENCH_FOREMAN_BIN ?? path.join(ROOT, 'dist/main/cli/foreman.js');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
   const command = process.execPath;
   const args = [...nodeFlags, bin, 'serve', '--listen', '127.0.0.1:0', '--upstream', upstream, '--data-dir', dataDir, ...extra];
   const server = await startServer({ name: 'foreman', command, args, ready: /foreman listening on (http:\/\/\S+)/ });
@@ -71,7 +82,7 @@ export function startReceiver(secret: string): Promise<Server> {
 }
 
 export function startPlainProxy(upstream: string): Promise<Server> {
-  const { command, args } = tsx('bench/plain-proxy.ts', ['--listen', '127.0.0.1:0', '--upstream', upstream]);
+  const { command, args } = tsx('bench/plain-proxy.ts', ['--listen', '127.0.0.1:0', '--upstream', upstream], cpuProfFlags());
   return startServer({ name: 'plain-proxy', command, args, ready: /plain-proxy listening on (http:\/\/\S+)/ });
 }
 

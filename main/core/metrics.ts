@@ -44,6 +44,7 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     labelNames: ['source'],
     buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
+    collect: count,
   });
   const run = new Histogram({
     name: 'foreman_job_run_seconds',
@@ -51,29 +52,38 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     labelNames: ['source', 'state'],
     buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 300, 900],
     registers: [registry],
+    collect: count,
   });
-  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state'], registers: [registry] });
-  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Times the served model changed', labelNames: ['model'], registers: [registry] });
-  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['model'], registers: [registry] });
+  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state'], registers: [registry], collect: count });
+  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Times the served model changed', labelNames: ['model'], registers: [registry], collect: count });
+  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['model'], registers: [registry], collect: count });
   const loadTime = new Histogram({
     name: 'foreman_model_load_seconds',
     help: 'Model load time Ollama reported',
     labelNames: ['model'],
     buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 60],
     registers: [registry],
+    collect: count,
   });
   const deliveries = new Counter({ name: 'foreman_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] });
   // Zero series exist from the start, so rates work before the first event.
   for (const source of SOURCES) wait.zero({ source });
   for (const outcome of ['delivered', 'retry', 'exhausted', 'disabled']) deliveries.inc({ outcome }, 0);
 
-  return {
-    registry,
-    onDispatch(e: DispatchEvent): void {
+  // Every request dispatches and finishes a job. prom-client hashes labels and allocates on each
+  // observation, a few µs per request on a cold cache, right after the answer was sent. So events only
+  // wait in a list here and are counted in one go when metrics are read (each metric's `collect`), or
+  // once the list is long, off the path of the request that produced them.
+  const dispatched: DispatchEvent[] = [];
+  const finished: JobRow[] = [];
+  const PENDING_MAX = 1024;
+  function count(): void {
+    for (const e of dispatched) {
       wait.observe({ source: SOURCES[e.cls] }, e.waitedMs / 1000);
       if (e.switched) switches.inc({ model: models.label(e.lane) });
-    },
-    onFinished(row: JobRow): void {
+    }
+    dispatched.length = 0;
+    for (const row of finished) {
       jobs.inc({ source: row.source, state: row.state });
       if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
       if (row.load_duration !== undefined && row.load_duration > REAL_LOAD_NS) {
@@ -81,6 +91,17 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
         loads.inc({ model });
         loadTime.observe({ model }, row.load_duration / 1e9);
       }
+    }
+    finished.length = 0;
+  }
+
+  return {
+    registry,
+    onDispatch(e: DispatchEvent): void {
+      if (dispatched.push(e) >= PENDING_MAX) count();
+    },
+    onFinished(row: JobRow): void {
+      if (finished.push(row) >= PENDING_MAX) count();
     },
     onDelivery(outcome: 'delivered' | 'pending' | 'exhausted' | 'disabled'): void {
       deliveries.inc({ outcome: outcome === 'pending' ? 'retry' : outcome });

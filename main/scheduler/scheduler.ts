@@ -208,7 +208,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
   }
 
   function pump(): void {
-    while (!paused) {
+    // Nothing waits (the usual case once a job was started, and after every release): nothing to decide.
+    while (!paused && pending.size > 0) {
       const now = clock.now();
       const up = [...hosts.values()].filter((h) => h.up);
       const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, sendAhead: options.sendAhead, maxWaitMs, lastServed, spreadMin: options.spreadMin });

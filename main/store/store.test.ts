@@ -102,6 +102,56 @@ describe('store', () => {
     db.close();
   });
 
+  it('write-behind: a job that starts and ends within one batch is one insert of its final row', () => {
+    const { store } = fresh();
+    const changes = () => (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const before = changes();
+    store.later.insertJob(job('a'));
+    store.later.markWorking('a', 1100);
+    store.later.noteKeepAliveSent('a', '10m');
+    store.later.noteHost('a', '127.0.0.1:11434');
+    store.later.finishJob('a', { state: 'succeeded', finishedAt: 1300, statusCode: 200, response: '{"done":true}', eval_count: 7 });
+    // The conditions of the statements hold: no second start, no second end.
+    store.later.markWorking('a', 1200);
+    store.later.finishJob('a', { state: 'canceled', finishedAt: 1400 });
+    store.later.insertJob(job('b'));
+    store.later.finishJob('b', { state: 'canceled', finishedAt: 1150, error: 'client disconnected while queued' });
+    store.flush();
+    expect(changes() - before).toBe(2);
+    expect(store.getJob('a')).toMatchObject({
+      state: 'succeeded', started_at: 1100, finished_at: 1300, status_code: 200, response: '{"done":true}', eval_count: 7,
+      keep_alive_sent: '10m', host: '127.0.0.1:11434', stream: true, request: '{"model":"llama3.2"}',
+    });
+    expect(store.getJob('a')).not.toHaveProperty('load_duration');
+    expect(store.getJob('b')).toMatchObject({ state: 'canceled', started_at: null, finished_at: 1150, error: 'client disconnected while queued' });
+  });
+
+  it('write-behind: records of a job committed in an earlier batch are updates, in order', () => {
+    const { store } = fresh();
+    store.later.insertJob(job('a'));
+    store.flush();
+    expect(store.getJob('a')).toMatchObject({ state: 'queued', started_at: null });
+    store.later.markWorking('a', 1100);
+    store.later.finishJob('a', { state: 'failed', finishedAt: 1300, statusCode: 502, error: 'broke' });
+    store.later.markWorking('a', 1200);
+    expect(store.getJob('a')).toMatchObject({ state: 'failed', started_at: 1100, finished_at: 1300, status_code: 502, error: 'broke' });
+  });
+
+  it('write-behind: a batch that cannot be written counts every record it held, folded ones too', () => {
+    const { store } = fresh();
+    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
+    store.later.insertJob(job('a', { request: 'x'.repeat(20_000) }));
+    store.later.markWorking('a', 1100);
+    store.later.finishJob('a', { state: 'succeeded', finishedAt: 1300 });
+    store.flush();
+    expect(store.storageHealth()).toMatchObject({ writable: false, lost_writes: 3 });
+    // The row went with its batch: a later record finds nothing to update, and nothing is half-written.
+    store.db.pragma('max_page_count = 1073741823');
+    store.later.finishJob('a', { state: 'canceled', finishedAt: 1400 });
+    store.flush();
+    expect(store.getJob('a')).toBeUndefined();
+  });
+
   it('refuses to open a database from a newer foreman', () => {
     const { store, file } = fresh();
     store.db.pragma('user_version = 99');

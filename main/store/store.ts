@@ -56,6 +56,17 @@ export interface ListJobsQuery {
   before?: string;
 }
 
+/** A passthrough job's row while its insert waits in the write-behind batch. */
+interface BehindRow {
+  job: NewJob;
+  state: JobState;
+  startedAt: number | null;
+  keepAliveSent: string | null;
+  host: string | null;
+  /** The terminal record, once there is one. */
+  outcome: JobOutcome | null;
+}
+
 export interface StoreOptions {
   /** Database file; `:memory:` for throwaway stores. */
   file: string;
@@ -104,10 +115,32 @@ export function openStore(options: StoreOptions) {
   // milliseconds of history for requests nobody could receive; /jobs writes never go this way.
   const writeBehindMs = options.writeBehindMs ?? 10;
   let behind: (() => void)[] = [];
+  /** Records in `behind`, folded ones included: what a batch that cannot be written loses. */
+  let behindRecords = 0;
   let behindTimer: NodeJS.Timeout | null = null;
   // Whether the batch adds rows. A full disk still takes some in-place updates, so only a batch that
   // grows the database proves that recording works again.
   let behindGrows = false;
+  /**
+   * Rows whose insert waits in `behind`, by id. A later record of the same job (working, keep_alive,
+   * finished) is folded into the row instead of queued as an UPDATE, so a request that starts and ends
+   * within one batch, as most do, is one INSERT of its final row: one statement and one set of index
+   * entries instead of three (bench/request-parts.ts: the store's cost per request fell by about half).
+   */
+  const unwritten = new Map<string, BehindRow>();
+  const insertFinal = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream,
+      created_at, request, started_at, finished_at, status_code, error, response, keep_alive_sent, host, ${FIGURE_KEYS.join(', ')})
+      VALUES (${Array(19 + FIGURE_KEYS.length).fill('?').join(', ')})`);
+  function insertBehind(row: BehindRow): void {
+    const { job, outcome: o } = row;
+    const values: unknown[] = [
+      job.id, job.source, job.route, job.api, job.model, job.lane, job.client, row.state, job.priority, job.stream ? 1 : 0,
+      job.createdAt, job.request, row.startedAt, o?.finishedAt ?? null, o?.statusCode ?? null, o?.error ?? null, o?.response ?? null,
+      row.keepAliveSent, row.host,
+    ];
+    for (const f of FIGURE_KEYS) values.push(o?.[f] ?? null);
+    insertFinal.run(values);
+  }
   const commitBehind = db.transaction((ops: (() => void)[]) => {
     for (const op of ops) op();
   });
@@ -123,18 +156,23 @@ export function openStore(options: StoreOptions) {
     }
     if (behind.length === 0 || !db.open) return;
     const ops = behind;
+    const records = behindRecords;
     const grows = behindGrows;
     behind = [];
+    behindRecords = 0;
     behindGrows = false;
+    // Every row in the map is inserted by this batch (or lost with it): later records are UPDATEs again.
+    unwritten.clear();
     try {
       commitBehind(ops);
       if (grows) health.succeeded();
     } catch (err) {
-      health.failed(err as Error, ops.length);
+      health.failed(err as Error, records);
     }
   }
   function later(op: () => void, grows = false): void {
     behind.push(op);
+    behindRecords++;
     behindGrows ||= grows;
     if (!behindTimer) {
       behindTimer = setTimeout(flush, writeBehindMs);
@@ -250,13 +288,44 @@ export function openStore(options: StoreOptions) {
       return deliveries.prune(olderThan) + prune.run(olderThan).changes;
     },
 
-    /** The same records, committed in a batch within `writeBehindMs`, in call order. */
+    /**
+     * The same records, committed in a batch within `writeBehindMs`, in call order; records of a job
+     * whose insert is in the same batch are folded into its row, with the same conditions.
+     */
     later: {
-      insertJob: (job: NewJob) => later(() => store.insertJob(job), true),
-      markWorking: (id: string, at: number) => later(() => store.markWorking(id, at)),
-      noteKeepAliveSent: (id: string, sent: string) => later(() => store.noteKeepAliveSent(id, sent)),
-      noteHost: (id: string, host: string) => later(() => store.noteHost(id, host)),
-      finishJob: (id: string, outcome: JobOutcome) => later(() => store.finishJob(id, outcome)),
+      insertJob(job: NewJob): void {
+        const row: BehindRow = { job, state: 'queued', startedAt: null, keepAliveSent: null, host: null, outcome: null };
+        unwritten.set(job.id, row);
+        later(() => insertBehind(row), true);
+      },
+      markWorking(id: string, at: number): void {
+        const row = unwritten.get(id);
+        if (!row) return later(() => store.markWorking(id, at));
+        behindRecords++;
+        if (row.state !== 'queued') return;
+        row.state = 'working';
+        row.startedAt = at;
+      },
+      noteKeepAliveSent(id: string, sent: string): void {
+        const row = unwritten.get(id);
+        if (!row) return later(() => store.noteKeepAliveSent(id, sent));
+        behindRecords++;
+        row.keepAliveSent = sent;
+      },
+      noteHost(id: string, host: string): void {
+        const row = unwritten.get(id);
+        if (!row) return later(() => store.noteHost(id, host));
+        behindRecords++;
+        row.host = host;
+      },
+      finishJob(id: string, outcome: JobOutcome): void {
+        const row = unwritten.get(id);
+        if (!row) return later(() => store.finishJob(id, outcome));
+        behindRecords++;
+        if (row.state !== 'queued' && row.state !== 'working') return;
+        row.state = outcome.state;
+        row.outcome = outcome;
+      },
     },
 
     /** Commits write-behind records now. */
