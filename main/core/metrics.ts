@@ -32,10 +32,11 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
   });
   new Gauge({
     name: 'foreman_jobs_running',
-    help: 'Requests in flight to Ollama',
+    help: 'Requests in flight to Ollama, per host',
+    labelNames: ['host'],
     registers: [registry],
     collect() {
-      this.set(scheduler.running);
+      for (const h of scheduler.snapshot().hosts) this.set({ host: h.id }, h.runners.reduce((n, r) => n + r.inFlight, 0));
     },
   });
   const wait = new Histogram({
@@ -54,13 +55,14 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     registers: [registry],
     collect: count,
   });
-  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state'], registers: [registry], collect: count });
-  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Times the served model changed', labelNames: ['model'], registers: [registry], collect: count });
-  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['model'], registers: [registry], collect: count });
+  // `host` is a configured Ollama host (bounded by --upstream); `none` for jobs that never started.
+  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state', 'host'], registers: [registry], collect: count });
+  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Loads foreman started, per host and model', labelNames: ['host', 'model'], registers: [registry], collect: count });
+  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['host', 'model'], registers: [registry], collect: count });
   const loadTime = new Histogram({
     name: 'foreman_model_load_seconds',
     help: 'Model load time Ollama reported',
-    labelNames: ['model'],
+    labelNames: ['host', 'model'],
     buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 60],
     registers: [registry],
     collect: count,
@@ -80,16 +82,17 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
   function count(): void {
     for (const e of dispatched) {
       wait.observe({ source: SOURCES[e.cls] }, e.waitedMs / 1000);
-      if (e.switched) switches.inc({ model: models.label(e.lane) });
+      if (e.switched) switches.inc({ host: e.host, model: models.label(e.lane) });
     }
     dispatched.length = 0;
     for (const row of finished) {
-      jobs.inc({ source: row.source, state: row.state });
+      const host = row.host ?? 'none';
+      jobs.inc({ source: row.source, state: row.state, host });
       if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
       if (row.load_duration !== undefined && row.load_duration > REAL_LOAD_NS) {
-        const model = models.label(row.lane);
-        loads.inc({ model });
-        loadTime.observe({ model }, row.load_duration / 1e9);
+        const labels = { host, model: models.label(row.lane) };
+        loads.inc(labels);
+        loadTime.observe(labels, row.load_duration / 1e9);
       }
     }
     finished.length = 0;

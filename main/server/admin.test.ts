@@ -144,7 +144,7 @@ describe('history, detail, timeline, metrics', () => {
     stack = await startStack();
     const s = stack;
     await (await chat(s, 'llama3.2', 'count me')).text();
-    await expect.poll(async () => (await (await fetch(`${s.url}/foreman/metrics`)).text())).toContain('foreman_jobs_total{source="passthrough",state="succeeded"} 1');
+    await expect.poll(async () => (await (await fetch(`${s.url}/foreman/metrics`)).text())).toMatch(/foreman_jobs_total\{source="passthrough",state="succeeded",host="127\.0\.0\.1:\d+"\} 1/);
     const text = await (await fetch(`${s.url}/foreman/metrics`)).text();
     expect(text).toContain('foreman_job_wait_seconds_count{source="passthrough"} 1');
     expect(text).toContain('# TYPE foreman_queue_depth gauge');

@@ -38,7 +38,7 @@ describe('model labels', () => {
     expect(statuses[0]).toBe(200);
     expect(new Set(statuses.slice(1))).toEqual(new Set([404]));
     const text = await metrics(s);
-    expect(text).toMatch(/foreman_model_switches_total\{model="other"\} \d+/);
+    expect(text).toMatch(/foreman_model_switches_total\{host="[^"]+",model="other"\} \d+/);
     for (const label of modelLabels(text)) expect([...installed, 'other'], label).toContain(label);
 
     s.foreman.store.flush();

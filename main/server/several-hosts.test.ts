@@ -80,6 +80,12 @@ describe('two hosts behind one foreman', () => {
     expect(hostOf('llama3.2:latest').size).toBe(1);
     expect(hostOf('gemma3:1b').size).toBe(1);
     expect([...hostOf('llama3.2:latest')][0]).not.toBe([...hostOf('gemma3:1b')][0]);
+    // Metrics say which host did what.
+    const metrics = await (await fetch(`${s.url}/foreman/metrics`)).text();
+    for (const host of new Set(jobs.map((j) => j.host))) {
+      expect(metrics).toContain(`foreman_jobs_total{source="passthrough",state="succeeded",host="${host}"} 4`);
+      expect(metrics).toContain(`foreman_jobs_running{host="${host}"} 0`);
+    }
   });
 
   it('a host that dies costs nothing accepted: queued passthrough and /jobs run on the other, one terminal webhook each', async () => {
