@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { DeliveryRow } from '../../shared/api.js';
+import type { DeliveryRow, QueueSnapshot } from '../../shared/api.js';
 import type { JobSummary } from '../../shared/types.js';
 import { ROOT, killSpawned, spawnTs, type Spawned } from '../test-support/spawn-cli.js';
 import { tempDir } from '../test-support/test-config.js';
@@ -19,7 +19,7 @@ function demoEnv(): NodeJS.ProcessEnv {
 }
 
 function spawnDemo(args: string[], env: NodeJS.ProcessEnv): Promise<Spawned> {
-  return spawnTs('main/cli/demo.ts', args, { env, ready: /foreman listening on (http:\/\/\S+)\n[^]*Ctrl-C stops both\.\n/ });
+  return spawnTs('main/cli/demo.ts', args, { env, ready: /foreman listening on (http:\/\/\S+)\n[^]*Ctrl-C stops (?:both|them all)\.\n/ });
 }
 
 /** Runs the demo to its end (it is expected to refuse to start). */
@@ -46,14 +46,33 @@ describe('npm run demo', () => {
   it('--help says what the demo does and which options it takes, exit 0', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', DEMO, '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: npm run demo -- \[--traffic\] \[foreman serve options\]\n/);
-    for (const text of ['--traffic', '--listen HOST:PORT', '--data-dir DIR', 'npm run serve -- --help']) expect(r.stdout).toContain(text);
+    expect(r.stdout).toMatch(/^usage: npm run demo -- \[--hosts N\] \[--traffic\] \[foreman serve options\]\n/);
+    for (const text of ['--hosts N', '--traffic', '--listen HOST:PORT', '--data-dir DIR', 'npm run serve -- --help']) expect(r.stdout).toContain(text);
   });
 
   it('refuses a bad option in one line with exit code 2', async () => {
-    const r = await demoToExit(['--concurrency', 'lots'], demoEnv());
+    const [r, hosts] = await Promise.all([demoToExit(['--concurrency', 'lots'], demoEnv()), demoToExit(['--hosts', '5'], demoEnv())]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('demo: --concurrency wants a whole number ≥ 1, got "lots" (npm run demo -- --help lists the options)\n');
+    expect(hosts.code).toBe(2);
+    expect(hosts.stderr).toBe('demo: --hosts wants a whole number from 1 to 4, got "5" (npm run demo -- --help lists the options)\n');
+  });
+
+  it('--hosts 2 fronts two simulators as one Ollama: the banner lists both, both are up, a model goes to one of them', async () => {
+    const d = await spawnDemo(['--listen', '127.0.0.1:0', '--hosts', '2'], demoEnv());
+    const sims = [...d.output().matchAll(/^ {2}host \d: (http:\/\/127\.0\.0\.1:\d+)$/gm)].map((m) => m[1]!);
+    expect(sims).toHaveLength(2);
+    const ids = sims.map((u) => new URL(u).host);
+    await expect
+      .poll(async () => ((await (await fetch(`${d.url}/foreman/queue`)).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]), { timeout: 5000, interval: 100 })
+      .toEqual(ids.map((id) => [id, 'up']));
+    const res = await fetch(`${d.url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","stream":false,"messages":[{"role":"user","content":"hi [[sim:tokens=3]]"}]}' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { done: boolean }).done).toBe(true);
+    const { jobs } = (await (await fetch(`${d.url}/foreman/jobs?limit=10`)).json()) as { jobs: JobSummary[] };
+    expect(ids).toContain(jobs[0]?.host);
+    d.proc.kill('SIGINT');
+    expect(await d.exited).toBe(0);
   });
 
   it('two demos on two ports run side by side, each with its own data directory; a third on a taken port is told to use --listen', async () => {
