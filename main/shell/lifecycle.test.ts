@@ -55,6 +55,7 @@ function fakeShell(options: { lock?: boolean; answer?: boolean } = {}) {
       log.push(`exit ${code}`);
       exited(code);
     },
+    relaunch: () => void log.push('relaunch'),
   };
   /** Emits an app event; true if a listener prevented its default. */
   const emit = (name: string) => {
@@ -140,6 +141,25 @@ describe('lifecycle', () => {
     expect(core.graces).toEqual([7000]);
     // Once quitting, the window really closes and cannot be reopened.
     expect(s.windows[0]!.close()).toBe(true);
+  });
+
+  it('restart (new Ollama hosts) asks for a relaunch, then quits as Quit does; during a quit it does nothing more', async () => {
+    const s = fakeShell();
+    const core = fakeCore(s.log, 10);
+    const life = createLifecycle({ port: s.port, startCore: async () => core, graceMs: 3000 });
+    await life.run();
+    s.log.length = 0;
+    await life.restart();
+    expect(s.log).toEqual(['relaunch', 'hide', 'core closing', 'core closed', 'destroy', 'exit 0']);
+    expect(core.graces).toEqual([3000]);
+
+    const t = fakeShell();
+    const other = createLifecycle({ port: t.port, startCore: async () => fakeCore(t.log, 10) });
+    await other.run();
+    const quitting = other.quit();
+    await other.restart();
+    await quitting;
+    expect(t.log).not.toContain('relaunch');
   });
 
   it('an OS quit (Cmd+Q, log-out) is held back until the core has closed', async () => {

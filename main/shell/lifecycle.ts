@@ -2,7 +2,8 @@
  * The app's life, through a small port so it runs without Electron in tests: one instance (a second
  * launch shows the first one's window), the core started after `ready`, a window that hides instead
  * of closing, and a quit that stops taking work, lets running jobs finish within a grace period, then
- * closes the server and the database before the process exits.
+ * closes the server and the database before the process exits. A restart (new Ollama hosts) is that
+ * quit with a relaunch: the new process builds everything again from the saved settings.
  */
 
 /** A preventable event (Electron's `Event` has this). */
@@ -38,6 +39,8 @@ export interface ShellPort {
   openExternal(url: string): void;
   /** Ends the process now (Electron's `app.exit`: no more `before-quit`). */
   exit(code: number): void;
+  /** Starts the app again once this process exits (Electron's `app.relaunch`), with its window shown. */
+  relaunch(): void;
 }
 
 export interface CoreHandle {
@@ -104,6 +107,13 @@ export function createLifecycle<C extends CoreHandle>(options: LifecycleOptions<
     return quitting;
   }
 
+  /** Quits as above, then starts again; nothing if a quit already began. */
+  function restart(): Promise<void> {
+    if (quitting) return quitting;
+    port.relaunch();
+    return quit();
+  }
+
   return {
     /** Runs the app; false if another instance owns it or the core could not start. */
     async run(): Promise<boolean> {
@@ -141,6 +151,7 @@ export function createLifecycle<C extends CoreHandle>(options: LifecycleOptions<
     },
     openWindow,
     quit,
+    restart,
     get quitting(): boolean {
       return quitting !== null;
     },

@@ -1,10 +1,13 @@
 /**
  * The Electron entry itself, run under Node with `electron` replaced by a small fake (the real module
  * throws at import without its binary). It checks the wiring the unit tests cannot: every window
- * main.ts creates is hardened, the tray menu drives the real core, and Quit closes it before exit.
+ * main.ts creates is hardened, the saved Ollama hosts follow the first one, the tray menu drives the
+ * real core and the hosts form, and Quit closes it before exit.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
+import path from 'node:path';
+import type { QueueSnapshot } from '../../shared/api.js';
 import { createSimulator, type Simulator } from '../sim/simulator.js';
 import { ROOT } from '../test-support/spawn-cli.js';
 import { tempDir } from '../test-support/test-config.js';
@@ -34,10 +37,21 @@ const fake = vi.hoisted(() => {
     appPath: '',
     exit: new Promise<number>((r) => (exited = r)),
     exited: (code: number) => exited(code),
-    windows: [] as { options: { webPreferences?: Record<string, unknown> }; url: string; visible: boolean; contents: ReturnType<typeof emitter> & { openHandler?: Listener }; events: ReturnType<typeof emitter> }[],
+    windows: [] as {
+      options: { title?: string; webPreferences?: Record<string, unknown> };
+      url: string;
+      visible: boolean;
+      destroyed: boolean;
+      contents: ReturnType<typeof emitter> & { openHandler?: Listener };
+      events: ReturnType<typeof emitter>;
+    }[],
     trays: [] as { image: string; tooltip: string; menu: MenuItem[] }[],
     session: { request: null as Listener | null, check: null as Listener | null, before: null as Listener | null },
     clipboard: '',
+    relaunched: 0,
+    /** Message boxes shown, and the button each one gets. */
+    boxes: [] as { title: string; detail: string; buttons: string[] }[],
+    boxAnswer: 1,
   };
 });
 
@@ -54,6 +68,7 @@ vi.mock('electron', () => {
     setLoginItemSettings: () => {},
     setAppUserModelId: () => {},
     exit: (code: number) => fake.exited(code),
+    relaunch: () => void fake.relaunched++,
   };
   class BrowserWindow {
     private w: (typeof fake.windows)[number];
@@ -64,7 +79,7 @@ vi.mock('electron', () => {
           contents.openHandler = h;
         },
       }) as (typeof fake.windows)[number]['contents'];
-      this.w = { options, url: '', visible: false, contents, events: emitter() };
+      this.w = { options, url: '', visible: false, destroyed: false, contents, events: emitter() };
       this.webContents = contents;
       fake.windows.push(this.w);
       // As Electron does for every new web contents.
@@ -78,12 +93,16 @@ vi.mock('electron', () => {
       this.w.events.on(name, fn);
       return this;
     }
+    once(name: string, fn: Listener) {
+      return this.on(name, fn);
+    }
     show = () => void (this.w.visible = true);
     hide = () => void (this.w.visible = false);
     focus = () => {};
     isMinimized = () => false;
     restore = () => {};
-    destroy = () => {};
+    destroy = () => void ((this.w.destroyed = true), (this.w.visible = false));
+    isDestroyed = () => this.w.destroyed;
   }
   class Tray {
     t = { image: '', tooltip: '', menu: [] as MenuItem[] };
@@ -103,7 +122,10 @@ vi.mock('electron', () => {
     Menu: { buildFromTemplate: (template: MenuItem[]) => ({ template }), setApplicationMenu: () => {} },
     Notification: Object.assign(class {}, { isSupported: () => false }),
     clipboard: { writeText: (text: string) => void (fake.clipboard = text) },
-    dialog: { showErrorBox: (title: string, message: string) => console.error(title, message) },
+    dialog: {
+      showErrorBox: (title: string, message: string) => console.error(title, message),
+      showMessageBox: async (box: { title: string; detail: string; buttons: string[] }) => (fake.boxes.push(box), { response: fake.boxAnswer }),
+    },
     nativeImage: { createFromPath: (p: string) => ({ path: p }) },
     nativeTheme: { shouldUseDarkColors: false, on() {} },
     shell: { openExternal: async () => {} },
@@ -118,6 +140,8 @@ vi.mock('electron', () => {
 });
 
 let sim: Simulator;
+/** A second Ollama, saved in the settings as the user's extra host. */
+let sim2: Simulator;
 const savedEnv = { ...process.env };
 const click = (menu: MenuItem[], label: string) => {
   const item = menu.find((m) => m.label === label);
@@ -128,7 +152,10 @@ const click = (menu: MenuItem[], label: string) => {
 beforeAll(async () => {
   sim = createSimulator({ tokensPerSecond: 0, loadMs: 5 });
   const upstream = await sim.listen(0, '127.0.0.1');
+  sim2 = createSimulator({ tokensPerSecond: 0, loadMs: 5 });
+  const extra = await sim2.listen(0, '127.0.0.1');
   fake.userData = tempDir('foreman-app-');
+  fs.writeFileSync(path.join(fake.userData, 'shell-settings.json'), JSON.stringify({ notifyOnFailure: true, extraHosts: [extra] }));
   fake.appPath = ROOT;
   Object.assign(process.env, { FOREMAN_LISTEN: '127.0.0.1:0', FOREMAN_UPSTREAM: upstream, FOREMAN_LOG_LEVEL: 'silent' });
   await import('./main.js');
@@ -137,7 +164,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.env = savedEnv;
-  await sim.close();
+  await Promise.all([sim.close(), sim2.close()]);
 });
 
 describe('the Electron entry (electron faked)', () => {
@@ -149,6 +176,13 @@ describe('the Electron entry (electron faked)', () => {
     expect(fs.existsSync(`${fake.userData}/foreman.db`)).toBe(true);
     const health = (await (await fetch(new URL('/foreman/health', w.url))).json()) as { ollama: { managed: boolean } };
     expect(health.ollama.managed).toBe(true);
+  });
+
+  it('fronts the first host and then the extra host saved in its settings, both up', async () => {
+    const ids = [sim.url!, sim2.url!].map((u) => new URL(u).host);
+    await expect
+      .poll(async () => ((await (await fetch(new URL('/foreman/queue', fake.windows[0]!.url))).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]))
+      .toEqual(ids.map((id) => [id, 'up']));
   });
 
   it('guards the window’s contents and the session', () => {
@@ -178,6 +212,42 @@ describe('the Electron entry (electron faked)', () => {
     click(tray.menu, 'Resume queue');
     click(tray.menu, `Copy OLLAMA_HOST=${new URL(base).host}`);
     expect(fake.clipboard).toBe(`OLLAMA_HOST=${new URL(base).host}`);
+  });
+
+  it('"Ollama hosts…" opens a hardened form; Save checks and writes the hosts, Later keeps them for the next start', async () => {
+    const settingsFile = path.join(fake.userData, 'shell-settings.json');
+    const origin = new URL(fake.windows[0]!.url).origin;
+    click(fake.trays[0]!.menu, 'Ollama hosts…');
+    await vi.waitFor(() => expect(fake.windows.length).toBe(2));
+    const form = fake.windows[1]!;
+    expect(form.options.title).toBe('Ollama hosts');
+    expect(webPreferencesProblems(form.options.webPreferences)).toEqual([]);
+    expect(decodeURIComponent(form.url)).toContain(`<code>${new URL(sim.url!).host}</code> (this computer)`);
+    // A second click while it is open opens no other window.
+    click(fake.trays[0]!.menu, 'Ollama hosts…');
+    expect(fake.windows.length).toBe(2);
+
+    const submit = (win: typeof form, hosts: string) => {
+      let prevented = false;
+      const url = `${origin}/foreman/app/hosts-form?${new URLSearchParams({ hosts, do: 'save' }).toString()}`;
+      win.contents.emit('will-navigate', { url, preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    // A bad host: the same window shows the form again with the error; nothing is written.
+    expect(submit(form, 'gpu1:99999')).toBe(true);
+    await vi.waitFor(() => expect(decodeURIComponent(form.url)).toContain('the port &#34;99999&#34; is not a number from 1 to 65535'));
+    expect(fake.windows.length).toBe(2);
+    expect(form.destroyed).toBe(false);
+    expect(JSON.parse(fs.readFileSync(settingsFile, 'utf8')).extraHosts).toEqual([sim2.url]);
+
+    fake.boxAnswer = 1;
+    expect(submit(form, `${sim2.url}\ngpu1:11434`)).toBe(true);
+    await vi.waitFor(() => expect(fake.boxes.map((b) => b.title)).toEqual(['Restart foreman to use these hosts?']));
+    expect(fake.boxes[0]!.buttons).toEqual(['Restart now', 'Later']);
+    expect(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))).toEqual({ notifyOnFailure: true, extraHosts: [sim2.url, 'gpu1:11434'] });
+    expect(fake.relaunched).toBe(0);
+    expect(form.destroyed).toBe(true);
+    fake.windows.splice(1);
   });
 
   it('keeps running when the window is closed, shows it again on a second launch, and quits through the core', async () => {

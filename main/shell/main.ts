@@ -1,7 +1,8 @@
 /**
  * The Electron entry (`npm start`): adapts Electron's app, window, tray and session to the small
- * ports of lifecycle.ts, tray-controller.ts and hardening.ts, and starts the same core as
- * `foreman serve`, with its data in Electron's userData folder and the Ollama supervisor on.
+ * ports of lifecycle.ts, tray-controller.ts, hosts-settings.ts and hardening.ts, and starts the same
+ * core as `foreman serve`, with its data in Electron's userData folder, the Ollama supervisor on, and
+ * the local Ollama first among the hosts the user added in "Ollama hosts…".
  */
 import { BrowserWindow, Menu, Notification, Tray, app, clipboard, dialog, nativeImage, nativeTheme, session, shell } from 'electron';
 import fs from 'node:fs';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { startForeman, type Foreman } from '../app/foreman.js';
 import { linuxAutostart, type LoginItem } from './autostart.js';
 import { WEB_PREFERENCES, hardenContents, hardenSession } from './hardening.js';
+import { hostsFormAnswer, hostsFormUrl } from './hosts-form.js';
+import { createHostsEditor, withExtraHosts, type HostsForm } from './hosts-settings.js';
 import { createLifecycle, type ShellPort, type WindowPort } from './lifecycle.js';
 import { clientHost, ollamaSearchPath, readShellSettings, runningForemanWindow, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
 import { createTrayController, type TrayController } from './tray-controller.js';
@@ -22,7 +25,9 @@ const settingsFile = path.join(app.getPath('userData'), 'shell-settings.json');
 let settings = readShellSettings(settingsFile);
 // A desktop launch has a bare PATH: let the supervisor find Ollama where its installers put it.
 process.env.PATH = ollamaSearchPath(process.env, process.platform, os.homedir());
-const config = shellConfig(process.env, app.getPath('userData'));
+// The local Ollama first, then the hosts saved in the settings (left out, and said why, if they do not check out).
+const baseConfig = shellConfig(process.env, app.getPath('userData'));
+const { config, used: runningHosts, problem: hostsProblem } = withExtraHosts(baseConfig, settings.extraHosts);
 const startHidden = process.argv.includes('--hidden') || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin);
 
 // Held at module level: a garbage-collected Tray vanishes from the menu bar.
@@ -77,7 +82,62 @@ const port: ShellPort = {
     (await dialog.showMessageBox({ type: 'info', title, message: title, detail: message, buttons: [yes, no], defaultId: 0, cancelId: 1 })).response === 0,
   openExternal: (url) => void shell.openExternal(url),
   exit: (code) => app.exit(code),
+  // The restarted app shows its window: the user just changed something they will want to see.
+  relaunch: () => app.relaunch({ args: process.argv.slice(1).filter((a) => a !== '--hidden') }),
 };
+
+/**
+ * The hosts form in a small window of its own (Electron has no text prompt). Its page has no script;
+ * submitting navigates to `action`, which is stopped here and read, so nothing reaches the core. Asked
+ * again (the hosts did not check out), the same window shows the form with the error.
+ */
+const hostsForm: { win: BrowserWindow | null; answer: ((text: string | null) => void) | null } = { win: null, answer: null };
+
+function answerHosts(text: string | null): void {
+  const answer = hostsForm.answer;
+  hostsForm.answer = null;
+  answer?.(text);
+}
+
+function askHosts(form: HostsForm, action: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    answerHosts(null);
+    hostsForm.answer = resolve;
+    let win = hostsForm.win;
+    if (!win || win.isDestroyed()) {
+      const w = (win = hostsForm.win = new BrowserWindow({
+        width: 560,
+        height: 470,
+        title: 'Ollama hosts',
+        autoHideMenuBar: true,
+        minimizable: false,
+        maximizable: false,
+        show: false,
+        webPreferences: { ...WEB_PREFERENCES },
+      }));
+      w.webContents.on('will-navigate', (e) => {
+        e.preventDefault();
+        const answer = hostsFormAnswer(e.url, action);
+        if (answer !== null) answerHosts(answer === 'cancel' ? null : answer.save);
+      });
+      w.on('closed', () => {
+        if (hostsForm.win === w) hostsForm.win = null;
+        answerHosts(null);
+      });
+      w.once('ready-to-show', () => {
+        w.show();
+        w.focus();
+      });
+    }
+    win.loadURL(hostsFormUrl(form, action)).catch((err: Error) => process.stderr.write(`foreman: cannot show the hosts form: ${err.message}\n`));
+  });
+}
+
+function closeHosts(): void {
+  const win = hostsForm.win;
+  hostsForm.win = null;
+  if (win && !win.isDestroyed()) win.destroy();
+}
 
 async function startCore(): Promise<Foreman> {
   fs.mkdirSync(app.getPath('logs'), { recursive: true });
@@ -100,12 +160,27 @@ function onCoreStarted(core: Foreman): Promise<void> {
   const feed = createTrayFeed(core);
   const login = loginItem();
   const host = clientHost(core.url);
+  const hostsAction = `${origin}/foreman/app/hosts-form`;
+  const hosts = createHostsEditor({
+    port: { ask: (form) => askHosts(form, hostsAction), close: closeHosts, confirm: port.confirm },
+    base: baseConfig,
+    saved: () => settings.extraHosts,
+    save(extraHosts) {
+      settings = { ...settings, extraHosts };
+      writeShellSettings(settingsFile, settings);
+    },
+    running: runningHosts,
+    restart: () => void lifecycle.restart(),
+  });
+  const hostsFailed = (err: unknown) => port.showError('The Ollama hosts were not saved', (err as Error).message);
+  if (hostsProblem) hosts.warn(hostsProblem).catch(hostsFailed);
   const actions: TrayActions = {
     open: () => lifecycle.openWindow(),
     pause: () => void feed.post('/foreman/pause'),
     resume: () => void feed.post('/foreman/resume'),
     startOllama: () => void feed.post('/foreman/ollama/start'),
     copyClientHost: () => clipboard.writeText(`OLLAMA_HOST=${host}`),
+    editHosts: () => void hosts.edit().catch(hostsFailed),
     setLaunchAtLogin(on) {
       login.set(on);
       controller?.redraw();

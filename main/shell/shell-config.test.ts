@@ -59,11 +59,11 @@ describe('messages and settings', () => {
 
   it('reads defaults from a missing or broken settings file and keeps what was written', () => {
     const file = path.join(tempDir(), 'sub', 'shell-settings.json');
-    expect(readShellSettings(file)).toEqual({ notifyOnFailure: true });
-    writeShellSettings(file, { notifyOnFailure: false });
-    expect(readShellSettings(file)).toEqual({ notifyOnFailure: false });
+    expect(readShellSettings(file)).toEqual({ notifyOnFailure: true, extraHosts: [] });
+    writeShellSettings(file, { notifyOnFailure: false, extraHosts: ['gpu1:11434'] });
+    expect(readShellSettings(file)).toEqual({ notifyOnFailure: false, extraHosts: ['gpu1:11434'] });
     fs.writeFileSync(file, '{not json');
-    expect(readShellSettings(file)).toEqual({ notifyOnFailure: true });
+    expect(readShellSettings(file)).toEqual({ notifyOnFailure: true, extraHosts: [] });
   });
 });
 

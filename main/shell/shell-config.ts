@@ -1,7 +1,7 @@
 /**
  * The desktop app's settings: the core's config with the app's defaults (data in Electron's userData,
  * Ollama supervised), where to look for Ollama when launched from a desktop with a bare PATH, and the
- * few tray preferences kept in a JSON file.
+ * few preferences kept in a JSON file (tray notifications, the Ollama hosts after the local one).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,16 +68,25 @@ export function runningForemanWindow(err: unknown): string | null {
 
 export interface ShellSettings {
   notifyOnFailure: boolean;
+  /**
+   * Ollama hosts after the local one, as `--upstream` takes them (hosts-settings.ts checks them at
+   * start). A single string is read as a list of one.
+   */
+  extraHosts: string[];
 }
 
-const DEFAULT_SETTINGS: ShellSettings = { notifyOnFailure: true };
+const DEFAULT_SETTINGS: ShellSettings = { notifyOnFailure: true, extraHosts: [] };
 
 export function readShellSettings(file: string): ShellSettings {
   try {
-    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ShellSettings>;
-    return { notifyOnFailure: typeof raw.notifyOnFailure === 'boolean' ? raw.notifyOnFailure : DEFAULT_SETTINGS.notifyOnFailure };
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { [K in keyof ShellSettings]?: unknown };
+    const hosts = typeof raw.extraHosts === 'string' ? [raw.extraHosts] : Array.isArray(raw.extraHosts) ? raw.extraHosts : [];
+    return {
+      notifyOnFailure: typeof raw.notifyOnFailure === 'boolean' ? raw.notifyOnFailure : DEFAULT_SETTINGS.notifyOnFailure,
+      extraHosts: hosts.filter((h): h is string => typeof h === 'string' && h.trim() !== '').map((h) => h.trim()),
+    };
   } catch {
-    return { ...DEFAULT_SETTINGS };
+    return { ...DEFAULT_SETTINGS, extraHosts: [] };
   }
 }
 

@@ -52,6 +52,7 @@ const noActions: TrayActions = {
   resume() {},
   startOllama() {},
   copyClientHost() {},
+  editHosts() {},
   setLaunchAtLogin() {},
   setNotifyOnFailure() {},
   quit() {},

@@ -24,6 +24,7 @@ function actions() {
     resume: vi.fn<() => void>(),
     startOllama: vi.fn<() => void>(),
     copyClientHost: vi.fn<() => void>(),
+    editHosts: vi.fn<() => void>(),
     setLaunchAtLogin: vi.fn<(on: boolean) => void>(),
     setNotifyOnFailure: vi.fn<(on: boolean) => void>(),
     quit: vi.fn<() => void>(),
@@ -78,7 +79,7 @@ describe('tray icon and tooltip', () => {
 });
 
 describe('tray menu', () => {
-  it('has open, pause, queued counts per model, Ollama status, copy, settings and quit', () => {
+  it('has open, pause, queued counts per model, Ollama status, copy, hosts, settings and quit', () => {
     const v = trayView(input({ lanes: [{ model: 'llama3.2:latest', queued: 2, running: 1 }, { model: 'gemma3:1b', queued: 1, running: 0 }, { model: 'idle:latest', queued: 0, running: 0 }] }), actions());
     expect(labels(v.menu)).toEqual([
       'Open foreman',
@@ -90,6 +91,7 @@ describe('tray menu', () => {
       'Ollama: running (pid 4242)',
       'Start Ollama',
       'Copy OLLAMA_HOST=127.0.0.1:11435',
+      'Ollama hosts…',
       '---',
       'Notify when jobs fail',
       'Launch at login',
@@ -103,12 +105,13 @@ describe('tray menu', () => {
   it('calls the actions when items are clicked', () => {
     const a = actions();
     const v = trayView(input({ launchAtLogin: false, notifyOnFailure: true }), a);
-    for (const id of ['open', 'pause', 'copy-host', 'quit']) item(v.menu, id).click!();
+    for (const id of ['open', 'pause', 'copy-host', 'hosts', 'quit']) item(v.menu, id).click!();
     item(v.menu, 'login').click!();
     item(v.menu, 'notify').click!();
     expect(a.open).toHaveBeenCalledOnce();
     expect(a.pause).toHaveBeenCalledOnce();
     expect(a.copyClientHost).toHaveBeenCalledOnce();
+    expect(a.editHosts).toHaveBeenCalledOnce();
     expect(a.quit).toHaveBeenCalledOnce();
     expect(a.setLaunchAtLogin).toHaveBeenCalledWith(true);
     expect(a.setNotifyOnFailure).toHaveBeenCalledWith(false);
@@ -149,6 +152,7 @@ describe('tray menu', () => {
     expect(item(v.menu, 'quit')).toMatchObject({ label: 'Quitting…', enabled: false });
     expect(item(v.menu, 'open').enabled).toBe(false);
     expect(item(v.menu, 'pause').enabled).toBe(false);
+    expect(item(v.menu, 'hosts').enabled).toBe(false);
     expect(v.tooltip).toBe('quitting, finishing running jobs · llama3.2 working');
   });
 

@@ -44,6 +44,8 @@ export interface TrayActions {
   resume(): void;
   startOllama(): void;
   copyClientHost(): void;
+  /** Opens the Ollama hosts form (the local Ollama first, then the ones the user added). */
+  editHosts(): void;
   setLaunchAtLogin(on: boolean): void;
   setNotifyOnFailure(on: boolean): void;
   quit(): void;
@@ -150,6 +152,7 @@ export function trayView(input: TrayInput, actions: TrayActions): TrayView {
     { type: 'separator' },
     ...ollama,
     { id: 'copy-host', label: `Copy OLLAMA_HOST=${input.clientHost}`, click: actions.copyClientHost },
+    { id: 'hosts', label: 'Ollama hosts…', click: actions.editHosts, enabled: !input.quitting },
     { type: 'separator' },
     { id: 'notify', label: 'Notify when jobs fail', type: 'checkbox', checked: input.notifyOnFailure, click: () => actions.setNotifyOnFailure(!input.notifyOnFailure) },
     { id: 'login', label: 'Launch at login', type: 'checkbox', checked: input.launchAtLogin, click: () => actions.setLaunchAtLogin(!input.launchAtLogin) },
