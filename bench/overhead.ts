@@ -10,10 +10,12 @@
  * only fair way to compare two builds on a noisy machine).
  *
  * Besides latency it reports each proxy's CPU time per request (user + system, from /proc on Linux),
- * which the machine's noise moves far less than a p50 does.
+ * which the machine's noise moves far less than a p50 does. BENCH_MARKS=DIR times the critical path of
+ * every request in foreman and the plain proxy step by step and prints it at the end.
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Pool } from 'undici';
 import { stopAll, type Server } from './processes.js';
 import { envInt, fixed, percentile, table, verdict } from './report.js';
@@ -145,6 +147,11 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(targets.map((t) => t.pool.close()));
     await stopAll(servers);
+  }
+  const marks = process.env.BENCH_MARKS;
+  if (marks && fs.existsSync(marks)) {
+    console.log(`\n== critical path per request (bench/critical-path.mjs, ${marks}) ==`);
+    for (const file of fs.readdirSync(marks).sort()) console.log(`\n${fs.readFileSync(path.join(marks, file), 'utf8').trimEnd()}`);
   }
 }
 

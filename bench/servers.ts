@@ -34,13 +34,16 @@ export function startSim(flags: SimFlags): Promise<Server> {
 /**
  * `BENCH_CPU_PROF=DIR`: Node's `--cpu-prof` into DIR for foreman and the plain proxy, so both sides of
  * the overhead ratio can be profiled alike (`bench/profile-summary.ts` reads them). A request takes a
- * few hundred µs: `BENCH_CPU_PROF_INTERVAL` (µs, default Node's 1000) samples finer.
+ * few hundred µs: `BENCH_CPU_PROF_INTERVAL` (µs, default Node's 1000) samples finer. `BENCH_MARKS=DIR`
+ * times each request's critical path step by step instead (bench/critical-path.mjs).
  */
 function cpuProfFlags(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  if (!dir) return [];
   const interval = process.env.BENCH_CPU_PROF_INTERVAL;
-  return ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir), ...(interval ? ['--cpu-prof-interval', interval] : [])];
+  const prof = dir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir), ...(interval ? ['--cpu-prof-interval', interval] : [])] : [];
+  // BENCH_MARKS=DIR: the critical path of each request, step by step (bench/critical-path.mjs).
+  const marks = process.env.BENCH_MARKS ? ['--import', path.join(ROOT, 'bench/critical-path.mjs')] : [];
+  return [...prof, ...marks];
 }
 
 /**
