@@ -22,6 +22,8 @@ export interface RunnerView {
   lastUsedAt: number;
   /** A request has finished on it since its load: Ollama holds it loaded, not loading. */
   loaded?: boolean;
+  /** When its lane's current turn began (a load, or a start after the lane had starved). */
+  turnStartedAt?: number;
 }
 
 /** One Ollama host as placement sees it: what it holds and what fits there. Down hosts are left out. */
@@ -148,15 +150,20 @@ export function decide(input: DecideInput): Decision | null {
   // Runners a starving lane waits for, per host: they take no new work until they are idle.
   let blocked: { host: string; keys: ReadonlySet<string> } | null = null;
   if (starving) {
-    let target: { host: HostView; victims: Victims; busy: number } | null = null;
+    // A runner whose turn began less than the bound ago keeps it while it has work: otherwise, with
+    // several lanes past the bound at once, each new turn would last one job and cost a load.
+    const young = (h: HostView, v: RunnerView) => now - (v.turnStartedAt ?? -Infinity) < maxWaitMs && hasWork(h, v.key);
+    let target: { host: HostView; victims: Victims; busy: number; young: number } | null = null;
     for (const h of hosts) {
       const victims = victimsFor(starving, h.runners, h.knowledge, lanes);
       const busy = victims.all.reduce((n, v) => n + v.inFlight, 0);
-      if (!target || busy < target.busy || (busy === target.busy && victims.all.length < target.victims.all.length)) target = { host: h, victims, busy };
+      const youngCount = victims.all.filter((v) => young(h, v)).length;
+      const better = !target || youngCount < target.young || (youngCount === target.young && (busy < target.busy || (busy === target.busy && victims.all.length < target.victims.all.length)));
+      if (better) target = { host: h, victims, busy, young: youngCount };
     }
     // Starvation overrides draining waiting work, never work in flight: busy victims finish first.
-    if (target && target.busy === 0) return start(starving, target.host, target.victims, !target.host.runners.has(starving.name));
-    if (target) blocked = { host: target.host.id, keys: new Set(target.victims.all.map((v) => v.key)) };
+    if (target && target.busy === 0 && target.young === 0) return start(starving, target.host, target.victims, !target.host.runners.has(starving.name));
+    if (target && target.young === 0) blocked = { host: target.host.id, keys: new Set(target.victims.all.map((v) => v.key)) };
   }
 
   // 1. Runners already serving, with a free slot; 2. runners a host holds idle. No load either way.

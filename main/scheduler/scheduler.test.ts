@@ -141,6 +141,20 @@ describe('scheduler', () => {
     for (let i = 1; i < switches.length; i++) expect(switches[i]! - switches[i - 1]!).toBeGreaterThanOrEqual(300);
   });
 
+  it('gives each of three saturated lanes a turn of at least the bound, though two starve at once', async () => {
+    const h = harness({ maxWaitMs: 300 });
+    for (const lane of ['A', 'B', 'C']) for (let i = 0; i < 40; i++) h.add(`${lane.toLowerCase()}${i}`, lane);
+    const turns: { lane: string; at: number }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const lane = h.started.at(-1)!.slice(0, 1).toUpperCase();
+      if (turns.at(-1)?.lane !== lane) turns.push({ lane, at: h.clock.now() });
+      h.clock.advance(50);
+      await h.release(h.started.at(-1)!);
+    }
+    expect(turns.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < turns.length - 1; i++) expect(turns[i + 1]!.at - turns[i]!.at).toBeGreaterThanOrEqual(300);
+  });
+
   it('tells a started job whether its lane has more work, so its keep_alive can hold the runner', async () => {
     const h = harness();
     h.s.pause();
@@ -225,6 +239,7 @@ describe('scheduler properties', () => {
         let current: string | null = null;
         let seq = 0;
         const lastServed = new Map<string, number>();
+        const turnStart = new Map<string, number>();
         const s = createScheduler({
           clock,
           concurrency,
@@ -246,7 +261,13 @@ describe('scheduler properties', () => {
               if (wait < maxWaitMs) continue;
               if (!starving || wait > starving.wait || (wait === starving.wait && o.seq < starving.seq)) starving = { lane: o.lane, wait, seq: o.seq };
             }
-            if (starving) expect(e.lane).toBe(starving.lane);
+            // ...unless the lane being served began its turn less than the bound ago and still has work.
+            const currentHasWork = current !== null && ([...waiting.values()].some((o) => o.lane === current) || [...running.values()].some((r) => r.lane === current));
+            const young = current !== null && currentHasWork && now - (turnStart.get(current) ?? -Infinity) < maxWaitMs;
+            if (starving) expect(e.lane).toBe(young ? current : starving.lane);
+            const lane = [...waiting.values()].filter((x) => x.lane === e.lane);
+            const laneWait = now - Math.max(Math.min(...lane.map((x) => x.at)), lastServed.get(e.lane) ?? -Infinity);
+            if (e.switched || laneWait >= maxWaitMs || !turnStart.has(e.lane)) turnStart.set(e.lane, now);
             const all = [...waiting.values()];
             const oldest = all.reduce((a, b) => (b.at < a.at || (b.at === a.at && b.seq < a.seq) ? b : a));
             // 3. Drain: no switch while the served lane still has work and nothing starves.

@@ -215,12 +215,15 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, sendAhead: options.sendAhead, maxWaitMs, lastServed, spreadMin: options.spreadMin });
       if (d === null) return;
       const lane = lanes.get(d.lane) as Lane;
+      // A lane that had gone unserved for the bound begins a new turn now.
+      const newTurn = now - Math.max(lane.oldest(), lastServed.get(d.lane) ?? -Infinity) >= maxWaitMs;
       const job = lane.shift() as Waiting;
       const entry = pending.get(job.id) as Pending;
       pending.delete(job.id);
       if (job.cls === 0) interactiveWaiting--;
       const host = hosts.get(d.host) as HostState;
       const runner = d.load ? startLoad(host, d.lane, d.evicts) : (host.runners.get(d.lane) as Runner);
+      if (d.load || newTurn || runner.turnStartedAt === undefined) runner.turnStartedAt = now;
       runner.inFlight++;
       runner.lastUsedAt = now;
       running++;
