@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { ROOT, tsx } from './processes.js';
 
-const BENCHES = ['bench/overhead.ts', 'bench/streaming.ts', 'bench/scheduling.ts', 'bench/memory-scheduling.ts', 'bench/submits.ts', 'bench/webhooks.ts', 'bench/crash-loop.ts', 'bench/ui.ts'];
+const BENCHES = ['bench/overhead.ts', 'bench/streaming.ts', 'bench/scheduling.ts', 'bench/memory-scheduling.ts', 'bench/submits.ts', 'bench/webhooks.ts', 'bench/crash-loop.ts', 'bench/hosts.ts', 'bench/ui.ts'];
 
 function run(script: string): Promise<number> {
   const { command, args } = tsx(script, []);
