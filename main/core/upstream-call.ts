@@ -3,6 +3,7 @@
  * request is sent, the answer's bytes are teed to the board (and piped to the client, if one waits on
  * the socket), and an outcome comes out. Failures are data, never exceptions.
  */
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -29,12 +30,40 @@ export type UpstreamOutcome =
    */
   | { kind: 'broke'; upstream: Dispatcher.ResponseData; message: string; status: 502 | 504; headSent: boolean; tail: StreamTail };
 
+/**
+ * A request's stop switch, where a whole AbortController is not needed: undici takes an EventEmitter
+ * as its `signal`, and an AbortSignal (an EventTarget) plus undici's listener on it cost ≈ 40 µs of
+ * CPU per request (bench/RESULTS.md, Overhead). `signal` is the switch itself, so code written for an
+ * AbortController reads the same.
+ */
+export class RequestAbort extends EventEmitter {
+  aborted = false;
+
+  get signal(): this {
+    return this;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+
+  /** The same switch as an AbortSignal, made on demand for APIs that want one. */
+  toAbortSignal(): AbortSignal {
+    const controller = new AbortController();
+    if (this.aborted) controller.abort();
+    else this.once('abort', () => controller.abort());
+    return controller.signal;
+  }
+}
+
 export interface UpstreamCall {
   ollama: OllamaClient;
   path: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
-  signal: AbortSignal;
+  signal: AbortSignal | RequestAbort;
   /** Where the answer goes unchanged (head and bytes); none for a /jobs run. */
   client?: ServerResponse;
   /** Every chunk, after the client has it (the transcript tee). */
@@ -87,34 +116,54 @@ function isJson(upstream: Dispatcher.ResponseData): boolean {
   return String(upstream.headers['content-type'] ?? '').startsWith('application/json');
 }
 
-/** Holds a JSON answer, then hands it over whole; past HOLD_JSON_BYTES it is piped like any other. */
-async function holdThenSend(client: ServerResponse, upstream: Dispatcher.ResponseData, onChunk: (chunk: Buffer) => void): Promise<'complete' | 'client-gone'> {
-  const body = (upstream.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const held: Buffer[] = [];
-  let size = 0;
-  for (;;) {
-    const next = await body.next();
-    if (next.done) break;
-    held.push(next.value);
-    onChunk(next.value);
-    size += next.value.length;
-    if (size > HOLD_JSON_BYTES) {
+/**
+ * Holds a JSON answer, then hands it over whole; past HOLD_JSON_BYTES it is piped like any other.
+ * Read with 'data' events, not an async iterator: a JSON answer is one or two chunks, and the
+ * iterator's promises and stream bookkeeping cost ≈ 25 µs of CPU per request (bench/RESULTS.md).
+ */
+function holdThenSend(client: ServerResponse, upstream: Dispatcher.ResponseData, onChunk: (chunk: Buffer) => void): Promise<'complete' | 'client-gone'> {
+  const body = upstream.body;
+  return new Promise((resolve, reject) => {
+    const held: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      held.push(chunk);
+      onChunk(chunk);
+      size += chunk.length;
+      if (size <= HOLD_JSON_BYTES) return;
+      stop();
+      body.pause();
       writeUpstreamHead(client, upstream);
-      for (const chunk of held) client.write(chunk);
-      return pipeBody(client, { [Symbol.asyncIterator]: () => body } as unknown as Dispatcher.ResponseData['body'], { onChunk });
-    }
-  }
-  if (client.destroyed) return 'client-gone';
-  writeUpstreamHead(client, upstream);
-  client.end(held.length === 1 ? held[0] : Buffer.concat(held, size));
-  return 'complete';
+      for (const c of held) client.write(c);
+      pipeBody(client, body, { onChunk }).then(resolve, reject);
+    };
+    const onEnd = () => {
+      stop();
+      if (client.destroyed) return resolve('client-gone');
+      writeUpstreamHead(client, upstream);
+      client.end(held.length === 1 ? held[0] : Buffer.concat(held, size));
+      resolve('complete');
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+  });
 }
 
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamOutcome> {
   const { ollama, signal, client, onChunk } = call;
   const idleTimeoutMs = ollama.upstreamTimeoutMs;
   if (call.unloadFirst?.length) {
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(idleTimeoutMs)]);
+    const bounded = AbortSignal.any([signal instanceof RequestAbort ? signal.toAbortSignal() : signal, AbortSignal.timeout(idleTimeoutMs)]);
     for (const model of call.unloadFirst) await ollama.unload(model, bounded);
   }
   const tail: StreamTail = { prev: null, last: null };

@@ -3,6 +3,7 @@
  * can pass their own; in production a keep-alive Pool to the upstream.
  */
 import { Pool, type Dispatcher } from 'undici';
+import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { normalizeModel } from './model-name.js';
 import type { UpstreamAddress } from './ollama-host.js';
@@ -26,7 +27,8 @@ export interface UpstreamRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body?: Buffer | NodeJS.ReadableStream | null;
-  signal?: AbortSignal;
+  /** An AbortSignal, or an EventEmitter with `aborted` that emits 'abort' (undici takes both). */
+  signal?: AbortSignal | EventEmitter;
   /**
    * End the request once Ollama has sent nothing for this long, before the head (undici's
    * `headersTimeout`) or between body pieces (`bodyTimeout`, which does not run while the reader holds

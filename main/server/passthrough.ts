@@ -3,8 +3,8 @@
  * everything else is piped straight to the upstream, including paths foreman has never heard of,
  * so Ollama answers its own 404s and 405s.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Store } from '../store/store.js';
@@ -20,7 +20,7 @@ import type { JobBoard } from '../core/job-board.js';
 import { pickFigures } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive, withKeepAlive } from '../scheduler/keep-alive-hold.js';
-import { answeredOutcome, brokeMessage, callUpstream, unreachableMessage, type UpstreamOutcome } from '../core/upstream-call.js';
+import { RequestAbort, answeredOutcome, brokeMessage, callUpstream, unreachableMessage, type UpstreamOutcome } from '../core/upstream-call.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
 import { noteTail, pipeBody, streamErrorTrailer, writeUpstreamHead, type StreamTail } from '../core/pipe.js';
 
@@ -53,8 +53,23 @@ function endWithError(res: ServerResponse, route: InferenceRoute, path: string, 
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * What the passthrough reads of a request and uses of a reply: Fastify's objects, or the raw pair on
+ * the fast path for inference POSTs (`createInferenceFastPath`), which skips Fastify altogether.
+ */
+export interface PassRequest {
+  url: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+  ip: string;
+}
+export interface PassReply {
+  raw: ServerResponse;
+  hijack(): unknown;
+}
+
 /** Streams any request to the upstream and its answer back, untouched. No job, no queue. */
-async function forward(ollama: OllamaClient, request: FastifyRequest, reply: FastifyReply, body: Buffer | Readable | undefined) {
+async function forward(ollama: OllamaClient, request: PassRequest, reply: PassReply, body: Buffer | Readable | undefined) {
   reply.hijack();
   const res = reply.raw;
   const abort = new AbortController();
@@ -82,21 +97,22 @@ async function forward(ollama: OllamaClient, request: FastifyRequest, reply: Fas
 }
 
 /** Who sent a request, as the window shows it: address and user agent. */
-export function clientOf(request: FastifyRequest): string {
+export function clientOf(request: Pick<PassRequest, 'headers' | 'ip'>): string {
   const ua = request.headers['user-agent'];
   return ua ? `${request.ip} ${ua}` : request.ip;
 }
 
-export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughDeps): Promise<void> {
+/**
+ * The inference routes' handler, for Fastify's routes (`passthroughPlugin`) and for the fast path in
+ * front of Fastify (`build-server.ts`): one handler, so both answer alike. It throws `HttpError`s
+ * before the reply is hijacked; each caller renders them.
+ */
+export function createInferenceHandler(deps: PassthroughDeps) {
   const { store, scheduler, upstreams, clock, board } = deps;
   // What does not become a job (no model, a cloud model) goes to the first host.
   const ollama = upstreams.client('');
 
-  // Ollama ignores Content-Type (`curl -d` sends form encoding), so every body is taken as bytes.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
-  async function runJob(route: InferenceRoute, request: FastifyRequest, reply: FastifyReply, raw: Buffer, text: string, body: Record<string, unknown>, model: string, stream: boolean) {
+  async function runJob(route: InferenceRoute, request: PassRequest, reply: PassReply, raw: Buffer, text: string, body: Record<string, unknown>, model: string, stream: boolean) {
     const id = newJobId();
     const lane = runnerOf(model, body.options).key;
     const createdAt = clock.now();
@@ -108,7 +124,8 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     let ticket = scheduler.enqueue({ id, lane, cls: 0 });
     reply.hijack();
     const res: ServerResponse = reply.raw;
-    const abort = new AbortController();
+    // Not an AbortController: its AbortSignal and undici's listener on it cost ≈ 40 µs of CPU per request.
+    const abort = new RequestAbort();
     // Who ended it early: the client by leaving, or someone at the desk from the window.
     let stoppedBy: 'client' | 'admin' | null = null;
     const onClose = () => {
@@ -186,29 +203,93 @@ export async function passthroughPlugin(app: FastifyInstance, deps: PassthroughD
     });
   }
 
-  for (const route of INFERENCE_ROUTES) {
-    app.post(route.path, async (request, reply) => {
-      const raw = (request.body as Buffer | undefined) ?? EMPTY;
+  return async function handleInference(route: InferenceRoute, request: PassRequest, reply: PassReply, raw: Buffer): Promise<void> {
       // Decoded once: the same text is parsed here and kept as the job's request.
-      const text = raw.toString('utf8');
-      const decoded = decodeGoJson(text);
-      if (!decoded.ok) {
-        throw new HttpError(400, decoded.message === 'EOF' && route.flavor === 'native' ? 'missing request body' : decoded.message);
-      }
-      const body = (decoded.value ?? {}) as Record<string, unknown>;
-      const model = typeof body === 'object' && !Array.isArray(body) ? body.model : undefined;
-      const streamField = body.stream;
-      // Without a usable model name nothing can run; Ollama answers with its own route-specific error.
-      if (typeof model !== 'string' || model.trim() === '' || (streamField != null && typeof streamField !== 'boolean')) {
-        return forward(ollama, request, reply, raw);
-      }
-      // Cloud models run on ollama.com: they must not wait behind the local GPU.
-      if (isCloudModel(model)) return forward(ollama, request, reply, raw);
-      if (scheduler.waitingInteractive >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
-      const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
-      return runJob(route, request, reply, raw, text, body, model, stream);
-    });
+    const text = raw.toString('utf8');
+    const decoded = decodeGoJson(text);
+    if (!decoded.ok) {
+      throw new HttpError(400, decoded.message === 'EOF' && route.flavor === 'native' ? 'missing request body' : decoded.message);
+    }
+    const body = (decoded.value ?? {}) as Record<string, unknown>;
+    const model = typeof body === 'object' && !Array.isArray(body) ? body.model : undefined;
+    const streamField = body.stream;
+    // Without a usable model name nothing can run; Ollama answers with its own route-specific error.
+    if (typeof model !== 'string' || model.trim() === '' || (streamField != null && typeof streamField !== 'boolean')) {
+      return forward(ollama, request, reply, raw);
+    }
+    // Cloud models run on ollama.com: they must not wait behind the local GPU.
+    if (isCloudModel(model)) return forward(ollama, request, reply, raw);
+    if (scheduler.waitingInteractive >= scheduler.maxQueue) throw new HttpError(503, BUSY_MESSAGE);
+    const stream = typeof streamField === 'boolean' ? streamField : route.streamDefault;
+    return runJob(route, request, reply, raw, text, body, model, stream);
+  };
+}
+
+export type InferenceHandler = ReturnType<typeof createInferenceHandler>;
+
+/** The inference routes in Fastify, for `inject()` and whatever the fast path leaves to Fastify. */
+export async function passthroughPlugin(app: FastifyInstance, deps: { handle: InferenceHandler }): Promise<void> {
+  // Ollama ignores Content-Type (`curl -d` sends form encoding), so every body is taken as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  for (const route of INFERENCE_ROUTES) {
+    app.post(route.path, (request, reply) => deps.handle(route, request, reply, (request.body as Buffer | undefined) ?? EMPTY));
   }
+}
+
+const ROUTE_BY_PATH = new Map(INFERENCE_ROUTES.map((r) => [r.path, r]));
+
+/**
+ * Inference POSTs served before Fastify sees them: routing, hooks, the body parser and the
+ * Request/Reply objects cost ≈ 45 µs of CPU per request, as much as the rest of foreman's own work
+ * (bench/RESULTS.md, Overhead). `serve` answers true when it took the request. `accept` applies what
+ * Fastify's onRequest hooks would (Host/Origin, draining): what it refuses, and anything but an
+ * inference POST (a query string included), goes to Fastify as before and gets Fastify's answer.
+ */
+export function createInferenceFastPath(handle: InferenceHandler, options: { bodyLimit: number; accept: (req: IncomingMessage) => boolean }) {
+  const { bodyLimit, accept } = options;
+  return function serve(req: IncomingMessage, res: ServerResponse): boolean {
+    const route = req.method === 'POST' ? ROUTE_BY_PATH.get(req.url ?? '') : undefined;
+    if (!route || !accept(req)) return false;
+    const fail = (status: number, message: string) => {
+      if (!res.headersSent) writeError(res, route.flavor, status, message);
+      else res.destroy();
+    };
+    const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
+    if (declared !== null && declared > bodyLimit) {
+      fail(413, `request body is larger than foreman's limit of ${bodyLimit} bytes`);
+      req.resume();
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    // A client that goes away mid-body: nothing to answer (Fastify would drop it the same way).
+    req.on('error', () => res.destroy());
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > bodyLimit) {
+        over = true;
+        fail(413, `request body is larger than foreman's limit of ${bodyLimit} bytes`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (over) return;
+      if (declared !== null && declared !== size) return fail(400, 'request body length does not match Content-Length');
+      const raw = chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size);
+      const request: PassRequest = { url: route.path, method: 'POST', headers: req.headers, ip: req.socket.remoteAddress ?? '' };
+      handle(route, request, { raw: res, hijack() {} }, raw).catch((err: unknown) => {
+        // HttpErrors (400, 503) as Fastify's error handler renders them; anything else is a bug: 500.
+        const e = err as { statusCode?: number; message?: string };
+        if (e.statusCode === undefined) console.error('foreman: inference request failed', err);
+        fail(e.statusCode ?? 500, e.message ?? 'internal error');
+      });
+    });
+    return true;
+  };
 }
 
 /** Everything that is not an inference route, in a context whose body parser streams. */

@@ -4,6 +4,7 @@
  * but with an exact loopback Host allowlist (CVE-2024-28224).
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isLoopbackAddress } from '../ollama/ollama-host.js';
 
 /** Ollama's built-in CORS allowlist (gin-contrib/cors patterns), before `OLLAMA_ORIGINS` entries. */
@@ -58,24 +59,26 @@ export interface SafetyOptions {
 /** Host values judged loopback that a hook remembers: clients send the same one on every request. */
 const KNOWN_HOSTS_MAX = 32;
 
-/** A callback-style hook: it runs on every request, so no promise per request. */
-export function createSafetyHook(options: SafetyOptions) {
+/** Whether a request's Host and Origin may be served (false: 403). */
+export function createRequestGuard(options: SafetyOptions): (headers: IncomingHttpHeaders) => boolean {
   // An exact Host value once allowed is allowed again without parsing it (one Set lookup per request).
   const knownHosts = new Set<string>();
-  return function safetyHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const host = request.headers.host;
+  return function allowed(headers: IncomingHttpHeaders): boolean {
+    const host = headers.host;
     if (options.checkHost && (host === undefined || !knownHosts.has(host))) {
-      if (!isAllowedHost(host)) {
-        reply.code(403).send();
-        return;
-      }
+      if (!isAllowedHost(host)) return false;
       if (knownHosts.size < KNOWN_HOSTS_MAX) knownHosts.add(host!);
     }
-    const origin = request.headers.origin;
-    if (origin !== undefined && !isAllowedOrigin(origin, host, options.allowedOrigins)) {
-      reply.code(403).send();
-      return;
-    }
-    done();
+    const origin = headers.origin;
+    return origin === undefined || isAllowedOrigin(origin, host, options.allowedOrigins);
+  };
+}
+
+/** A callback-style hook: it runs on every request, so no promise per request. */
+export function createSafetyHook(options: SafetyOptions) {
+  const allowed = createRequestGuard(options);
+  return function safetyHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (allowed(request.headers)) done();
+    else reply.code(403).send();
   };
 }
