@@ -26,6 +26,7 @@ function readJson(file) {
 }
 
 check('lint', 'npx', ['eslint', '.']);
+check('format', 'npx', ['prettier', '--check', '.']);
 check('typecheck', 'npm', ['run', '-s', 'typecheck']);
 check('build', 'npm', ['run', '-s', 'build']);
 
