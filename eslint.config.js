@@ -3,9 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const restrict = (paths) => ({
-  '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [{ group: ['electron/*'], message: 'Only main/shell may use Electron.' }] }],
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    { paths, patterns: [{ group: ['electron/*'], message: 'Only main/shell may use Electron.' }] },
+  ],
 });
-const electron = { name: 'electron', message: 'The core never imports Electron: only main/shell does (ADR-0013).', allowTypeImports: false };
+const electron = {
+  name: 'electron',
+  message: 'The core never imports Electron: only main/shell does (ADR-0013).',
+  allowTypeImports: false,
+};
 const sqlite = { name: 'better-sqlite3', message: 'SQL lives in main/store.', allowTypeImports: true };
 const undici = { name: 'undici', message: 'HTTP to Ollama goes through main/ollama.', allowTypeImports: true };
 

@@ -18,11 +18,18 @@ function run(label, cmd, args, env = {}) {
 
 function check(label, cmd, args) {
   if (run(label, cmd, args)) passed++;
-  else { failed++; console.log(`✗ ${label} failed`); }
+  else {
+    failed++;
+    console.log(`✗ ${label} failed`);
+  }
 }
 
 function readJson(file) {
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 check('lint', 'npx', ['eslint', '.']);
@@ -33,15 +40,21 @@ check('build', 'npm', ['run', '-s', 'build']);
 fs.rmSync(`${out}/vitest.json`, { force: true });
 const vitestOk = run('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest.json`]);
 const v = readJson(`${out}/vitest.json`);
-if (v) { passed += v.numPassedTests; failed += v.numFailedTests + (vitestOk || v.numFailedTests ? 0 : 1); }
-else failed++;
+if (v) {
+  passed += v.numPassedTests;
+  failed += v.numFailedTests + (vitestOk || v.numFailedTests ? 0 : 1);
+} else failed++;
 
 if (fs.existsSync('playwright.config.ts')) {
   fs.rmSync(`${out}/playwright.json`, { force: true });
-  const pwOk = run('playwright', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: `${out}/playwright.json` });
+  const pwOk = run('playwright', 'npx', ['playwright', 'test', '--reporter=list,json'], {
+    PLAYWRIGHT_JSON_OUTPUT_FILE: `${out}/playwright.json`,
+  });
   const p = readJson(`${out}/playwright.json`);
-  if (p) { passed += p.stats.expected; failed += p.stats.unexpected + (p.stats.flaky ?? 0) + (pwOk || p.stats.unexpected ? 0 : 1); }
-  else failed++;
+  if (p) {
+    passed += p.stats.expected;
+    failed += p.stats.unexpected + (p.stats.flaky ?? 0) + (pwOk || p.stats.unexpected ? 0 : 1);
+  } else failed++;
 }
 
 console.log(`\ntotal time ${Math.round((Date.now() - t0) / 1000)}s`);

@@ -16,7 +16,17 @@ import { removeTempDir, stopAll, tempDir, type Server } from './processes.js';
 import { envInt, fixed, table } from './report.js';
 import { startForeman, startReceiver, startSim } from './servers.js';
 import {
-  JSON_HEADERS, MODEL, TERMINAL_STATES, TERMINAL_TYPES, fetchReceived, jobFlags, newSecret, prng, submitBody, waitUntil, type Delivery,
+  JSON_HEADERS,
+  MODEL,
+  TERMINAL_STATES,
+  TERMINAL_TYPES,
+  fetchReceived,
+  jobFlags,
+  newSecret,
+  prng,
+  submitBody,
+  waitUntil,
+  type Delivery,
 } from './jobs-client.js';
 
 const ROUNDS = envInt('BENCH_ROUNDS', 20);
@@ -45,12 +55,22 @@ interface JobCheck {
   attempts: number;
 }
 
-async function submitBatch(pool: Pool, hook: string, round: number, accepted: Map<string, number>): Promise<{ accepted: number; refused: number }> {
+async function submitBatch(
+  pool: Pool,
+  hook: string,
+  round: number,
+  accepted: Map<string, number>,
+): Promise<{ accepted: number; refused: number }> {
   let ok = 0;
   let refused = 0;
   await Promise.all(
     Array.from({ length: BATCH }, async (_, i) => {
-      const res = await pool.request({ path: '/jobs', method: 'POST', headers: JSON_HEADERS, body: submitBody(hook, round * 1000 + i, 10, 'crash-loop') });
+      const res = await pool.request({
+        path: '/jobs',
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: submitBody(hook, round * 1000 + i, 10, 'crash-loop'),
+      });
       const text = await res.body.text();
       if (res.statusCode === 202) {
         accepted.set((JSON.parse(text) as { id: string }).id, round);
@@ -68,11 +88,19 @@ async function checkJobs(pool: Pool, accepted: Map<string, number>): Promise<Job
   const out: JobCheck[] = [];
   const ids = [...accepted.keys()];
   for (let i = 0; i < ids.length; i += 16) {
-    await Promise.all(ids.slice(i, i + 16).map(async (id) => {
-      const res = await pool.request({ path: `/jobs/${id}`, method: 'GET' });
-      const body = (await res.body.json()) as { state?: string; attempts?: number };
-      out.push({ id, round: accepted.get(id)!, status: res.statusCode, state: res.statusCode === 200 ? (body.state ?? null) : null, attempts: body.attempts ?? 0 });
-    }));
+    await Promise.all(
+      ids.slice(i, i + 16).map(async (id) => {
+        const res = await pool.request({ path: `/jobs/${id}`, method: 'GET' });
+        const body = (await res.body.json()) as { state?: string; attempts?: number };
+        out.push({
+          id,
+          round: accepted.get(id)!,
+          status: res.statusCode,
+          state: res.statusCode === 200 ? (body.state ?? null) : null,
+          attempts: body.attempts ?? 0,
+        });
+      }),
+    );
   }
   return out;
 }
@@ -135,12 +163,16 @@ async function main(): Promise<void> {
       };
       settled = await waitUntil(async () => (await openCount()) === 0, Math.min(40_000, Math.max(1000, left() - 15_000)), 100);
       const terminalSeen = new Set<string>();
-      webhooksSettled = await waitUntil(async () => {
-        const more = await fetchReceived(receiver.url, deliveries.length);
-        deliveries = deliveries.concat(more);
-        for (const d of more) if (TERMINAL_TYPES.has(d.type)) terminalSeen.add(d.job);
-        return [...accepted.keys()].every((id) => terminalSeen.has(id));
-      }, Math.min(20_000, Math.max(1000, left() - 8_000)), 100);
+      webhooksSettled = await waitUntil(
+        async () => {
+          const more = await fetchReceived(receiver.url, deliveries.length);
+          deliveries = deliveries.concat(more);
+          for (const d of more) if (TERMINAL_TYPES.has(d.type)) terminalSeen.add(d.job);
+          return [...accepted.keys()].every((id) => terminalSeen.has(id));
+        },
+        Math.min(20_000, Math.max(1000, left() - 8_000)),
+        100,
+      );
       // A short quiet period, so late duplicates are counted too.
       await sleep(300);
       deliveries = deliveries.concat(await fetchReceived(receiver.url, deliveries.length));
@@ -180,7 +212,8 @@ async function main(): Promise<void> {
     const terminal = events.filter((d) => TERMINAL_TYPES.has(d.type));
     if (terminal.length === 0) missingTerminal.push(c);
     if (terminal.length > 1) multipleTerminal.push(`${c.id} (${terminal.map((d) => `${d.type} ${d.id}`).join(', ')})`);
-    if (terminal.length === 1 && c.state && terminal[0]!.type !== `job.${c.state}`) wrongTerminal.push(`${c.id}: webhook ${terminal[0]!.type}, job ${c.state}`);
+    if (terminal.length === 1 && c.state && terminal[0]!.type !== `job.${c.state}`)
+      wrongTerminal.push(`${c.id}: webhook ${terminal[0]!.type}, job ${c.state}`);
     if (!events.some((d) => d.type === 'job.queued')) missingQueued++;
     // Per-job order (ADR-0005): queued first, terminal last.
     const types = events.map((d) => d.type);
@@ -192,38 +225,70 @@ async function main(): Promise<void> {
   const duplicates = Object.values(duplicatesByType).reduce((a, b) => a + b, 0);
 
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\n== crash-loop: ${ROUNDS} rounds of ${BATCH} jobs on one data dir, kill -9 0–${MAX_KILL_DELAY_MS} ms after each batch, then one clean start (${fixed(seconds, 1)} s) ==`);
+  console.log(
+    `\n== crash-loop: ${ROUNDS} rounds of ${BATCH} jobs on one data dir, kill -9 0–${MAX_KILL_DELAY_MS} ms after each batch, then one clean start (${fixed(seconds, 1)} s) ==`,
+  );
   console.log(`seed ${seed}; simulator --load-ms 5 --tokens-per-sec 400, 10 tokens per job; foreman --webhook-retries 100ms,100ms`);
-  console.log(table(
-    ['round', 'accepted', 'refused', 'kill after ms', 'start ms'],
-    rounds.map((r) => [r.round, r.accepted, r.refused, r.killDelayMs, fixed(r.startMs, 0)]),
-  ));
+  console.log(
+    table(
+      ['round', 'accepted', 'refused', 'kill after ms', 'start ms'],
+      rounds.map((r) => [r.round, r.accepted, r.refused, r.killDelayMs, fixed(r.startMs, 0)]),
+    ),
+  );
   console.log(`\njobs accepted (202): ${accepted.size}`);
   console.log(`jobs present in the final store: ${checks.length - lost.length}`);
   console.log(`jobs lost: ${lost.length}`);
   console.log(`jobs not terminal: ${notTerminal.length}${settled ? '' : ' (timed out waiting for the queue to drain)'}`);
-  console.log(`final states: ${Object.entries(finalStates).map(([s, n]) => `${s} ${n}`).join(', ')}; started more than once: ${checks.filter((c) => c.attempts > 1).length}`);
+  console.log(
+    `final states: ${Object.entries(finalStates)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}; started more than once: ${checks.filter((c) => c.attempts > 1).length}`,
+  );
   console.log(`terminal webhooks missing: ${missingTerminal.length}${webhooksSettled ? '' : ' (timed out waiting for them)'}`);
   console.log(`jobs with more than one distinct terminal webhook: ${multipleTerminal.length}`);
   console.log(`terminal webhook type ≠ final state: ${wrongTerminal.length}`);
   console.log(`job.queued webhooks missing: ${missingQueued}`);
   console.log(`per-job order violations: ${outOfOrder.length}`);
-  console.log(`deliveries received: ${deliveries.length}, distinct webhook-ids: ${firstById.size}, at-least-once duplicates: ${duplicates}` +
-    (duplicates ? ` (${Object.entries(duplicatesByType).map(([t, n]) => `${t} ${n}`).join(', ')})` : ''));
+  console.log(
+    `deliveries received: ${deliveries.length}, distinct webhook-ids: ${firstById.size}, at-least-once duplicates: ${duplicates}` +
+      (duplicates
+        ? ` (${Object.entries(duplicatesByType)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ')})`
+        : ''),
+  );
   console.log(`bad signatures: ${badSignatures}`);
 
   const show = (label: string, items: string[]) => {
     for (const item of items.slice(0, 10)) console.log(`  ${label}: ${item}`);
     if (items.length > 10) console.log(`  … and ${items.length - 10} more`);
   };
-  show('lost', lost.map((c) => `${c.id} (round ${c.round}, GET → ${c.status})`));
-  show('not terminal', notTerminal.map((c) => `${c.id} (round ${c.round}, ${c.state})`));
-  show('terminal webhook missing', missingTerminal.map((c) => `${c.id} (round ${c.round}, ${c.state}; got ${(byJob.get(c.id) ?? []).map((d) => d.type).join(', ') || 'nothing'})`));
+  show(
+    'lost',
+    lost.map((c) => `${c.id} (round ${c.round}, GET → ${c.status})`),
+  );
+  show(
+    'not terminal',
+    notTerminal.map((c) => `${c.id} (round ${c.round}, ${c.state})`),
+  );
+  show(
+    'terminal webhook missing',
+    missingTerminal.map(
+      (c) => `${c.id} (round ${c.round}, ${c.state}; got ${(byJob.get(c.id) ?? []).map((d) => d.type).join(', ') || 'nothing'})`,
+    ),
+  );
   show('several terminal webhooks', multipleTerminal);
   show('wrong terminal webhook', wrongTerminal);
   show('out of order', outOfOrder);
 
-  const failed = lost.length + notTerminal.length + missingTerminal.length + multipleTerminal.length + wrongTerminal.length + outOfOrder.length + badSignatures;
+  const failed =
+    lost.length +
+    notTerminal.length +
+    missingTerminal.length +
+    multipleTerminal.length +
+    wrongTerminal.length +
+    outOfOrder.length +
+    badSignatures;
   if (failed) {
     console.log(`FAILED (seed ${seed}): reproduce with BENCH_SEED=${seed} npx tsx bench/crash-loop.ts`);
     process.exitCode = 1;

@@ -14,7 +14,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const dir = process.env.BENCH_MARKS;
-const who = process.argv.some((a) => a.endsWith('foreman.js')) ? 'foreman' : process.argv.some((a) => a.endsWith('plain-proxy.ts')) ? 'plain-proxy' : null;
+const who = process.argv.some((a) => a.endsWith('foreman.js'))
+  ? 'foreman'
+  : process.argv.some((a) => a.endsWith('plain-proxy.ts'))
+    ? 'plain-proxy'
+    : null;
 const INFERENCE = /^\/(api\/(chat|generate|embed|embeddings)|v1\/(chat\/completions|completions|embeddings|responses|messages))$/;
 
 if (dir && who) {
@@ -53,14 +57,21 @@ if (dir && who) {
     }
     const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
     const script = process.argv.find((a) => a.endsWith('foreman.js') || a.endsWith('plain-proxy.ts'));
-    const lines = [`${who} (${script}): ${done.length} requests; µs per step: p25 p50 p75 (steps seen in fewer than half of the requests left out)`];
+    const lines = [
+      `${who} (${script}): ${done.length} requests; µs per step: p25 p50 p75 (steps seen in fewer than half of the requests left out)`,
+    ];
     for (const [key, { us }] of [...steps].sort((a, b) => a[1].order - b[1].order)) {
       if (us.length < done.length / 2) continue;
       const sorted = us.sort((a, b) => a - b);
-      lines.push(`${q(sorted, 0.25).toFixed(1).padStart(8)} ${q(sorted, 0.5).toFixed(1).padStart(8)} ${q(sorted, 0.75).toFixed(1).padStart(8)}  ${key}`);
+      lines.push(
+        `${q(sorted, 0.25).toFixed(1).padStart(8)} ${q(sorted, 0.5).toFixed(1).padStart(8)} ${q(sorted, 0.75).toFixed(1).padStart(8)}  ${key}`,
+      );
     }
     const total = done.map((marks) => (marks.at(-1)[1] - marks[0][1]) * 1000).sort((a, b) => a - b);
-    if (total.length) lines.push(`${q(total, 0.25).toFixed(1).padStart(8)} ${q(total, 0.5).toFixed(1).padStart(8)} ${q(total, 0.75).toFixed(1).padStart(8)}  request parsed → response finished`);
+    if (total.length)
+      lines.push(
+        `${q(total, 0.25).toFixed(1).padStart(8)} ${q(total, 0.5).toFixed(1).padStart(8)} ${q(total, 0.75).toFixed(1).padStart(8)}  request parsed → response finished`,
+      );
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${who}-${process.pid}.txt`), `${lines.join('\n')}\n`);
   });

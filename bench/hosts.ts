@@ -28,7 +28,16 @@ import { startServer, stopAll, tsx, type Server } from './processes.js';
 import { envInt, fixed, table, verdict } from './report.js';
 import { startForeman, startReceiver, startSim, type SimFlags } from './servers.js';
 import {
-  JSON_HEADERS, MODEL, TERMINAL_STATES, TERMINAL_TYPES, fetchReceived, jobFlags, newSecret, submitBody, waitUntil, type Delivery,
+  JSON_HEADERS,
+  MODEL,
+  TERMINAL_STATES,
+  TERMINAL_TYPES,
+  fetchReceived,
+  jobFlags,
+  newSecret,
+  submitBody,
+  waitUntil,
+  type Delivery,
 } from './jobs-client.js';
 
 const REPS = envInt('BENCH_REPS', 1);
@@ -38,12 +47,18 @@ const sleepUntil = (t: number) => sleep(Math.max(0, t - performance.now()));
 /** A simulator on a given port: the killed host comes back where foreman looks for it. */
 function startSimOn(flags: SimFlags, port: number): Promise<Server> {
   const args = [
-    '--listen', `127.0.0.1:${port}`,
-    '--models', flags.models.join(','),
-    '--load-ms', String(flags.loadMs),
-    '--tokens-per-sec', String(flags.tokensPerSec),
-    '--max-loaded', String(flags.maxLoaded ?? 1),
-    '--parallel', String(flags.parallel ?? 1),
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--models',
+    flags.models.join(','),
+    '--load-ms',
+    String(flags.loadMs),
+    '--tokens-per-sec',
+    String(flags.tokensPerSec),
+    '--max-loaded',
+    String(flags.maxLoaded ?? 1),
+    '--parallel',
+    String(flags.parallel ?? 1),
   ];
   const { command, args: argv } = tsx('main/sim/cli.ts', args);
   return startServer({ name: 'ollama-sim', command, args: argv, ready: /ollama-sim listening on (http:\/\/\S+)/ });
@@ -104,9 +119,13 @@ interface Trial {
 
 /** Each host's runs of one model, in the order foreman started them, from its own job history. */
 async function hostOrder(foremanUrl: string, t0Wall: number): Promise<string[]> {
-  const rows = ((await (await fetch(`${foremanUrl}/foreman/jobs?source=passthrough&limit=500`)).json()) as {
-    jobs: { model: string; host: string | null; started_at: number | null; finished_at: number | null }[];
-  }).jobs.filter((r) => r.started_at !== null && !r.model.startsWith('warmup-')).sort((a, b) => a.started_at! - b.started_at!);
+  const rows = (
+    (await (await fetch(`${foremanUrl}/foreman/jobs?source=passthrough&limit=500`)).json()) as {
+      jobs: { model: string; host: string | null; started_at: number | null; finished_at: number | null }[];
+    }
+  ).jobs
+    .filter((r) => r.started_at !== null && !r.model.startsWith('warmup-'))
+    .sort((a, b) => a.started_at! - b.started_at!);
   const byHost = new Map<string, { model: string; n: number; start: number; end: number }[]>();
   for (const r of rows) {
     const runs = byHost.get(r.host ?? '?') ?? [];
@@ -119,7 +138,9 @@ async function hostOrder(foremanUrl: string, t0Wall: number): Promise<string[]> 
       last.end = Math.max(last.end, end);
     } else runs.push({ model: r.model.replace(/:latest$/, ''), n: 1, start: at, end });
   }
-  return [...byHost].map(([host, runs]) => `${host}: ${runs.map((x) => `${x.model} ×${x.n} ${fixed(x.start, 0)}–${fixed(x.end, 0)}`).join(', ')}`);
+  return [...byHost].map(
+    ([host, runs]) => `${host}: ${runs.map((x) => `${x.model} ×${x.n} ${fixed(x.start, 0)}–${fixed(x.end, 0)}`).join(', ')}`,
+  );
 }
 
 async function trial(hosts: number, sim: SimFlags, chats: Chat[]): Promise<Trial> {
@@ -135,11 +156,17 @@ async function trial(hosts: number, sim: SimFlags, chats: Chat[]): Promise<Trial
     // that a long-running Ollama does not have): each simulator answers one chat directly, then foreman one
     // per host, for models the workload does not use, with keep_alive 0 so nothing stays loaded.
     const warm = (url: string, model: string) =>
-      fetch(`${url}/api/chat`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'warm up [[sim:tokens=1]]' }], stream: false, keep_alive: 0 }) }).then((r) => r.text());
+      fetch(`${url}/api/chat`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'warm up [[sim:tokens=1]]' }], stream: false, keep_alive: 0 }),
+      }).then((r) => r.text());
     await Promise.all(sims.map((s, i) => warm(s.url, warmModels[i]!)));
     await Promise.all(warmModels.map((m) => warm(foreman.url, m)));
     await waitUntil(async () => {
-      const held = await Promise.all(sims.map(async (s) => ((await (await fetch(`${s.url}/api/ps`)).json()) as { models: unknown[] }).models.length));
+      const held = await Promise.all(
+        sims.map(async (s) => ((await (await fetch(`${s.url}/api/ps`)).json()) as { models: unknown[] }).models.length),
+      );
       return held.every((n) => n === 0) && (await queueHosts(foreman.url)).every((h) => h.state === 'up');
     }, 5000);
     const before = await Promise.all(sims.map((s) => simStats(s.url)));
@@ -156,7 +183,11 @@ async function trial(hosts: number, sim: SimFlags, chats: Chat[]): Promise<Trial
             path: '/api/chat',
             method: 'POST',
             headers: JSON_HEADERS,
-            body: JSON.stringify({ model: c.model, messages: [{ role: 'user', content: `request ${i} [[sim:tokens=${c.tokens}]]` }], stream: false }),
+            body: JSON.stringify({
+              model: c.model,
+              messages: [{ role: 'user', content: `request ${i} [[sim:tokens=${c.tokens}]]` }],
+              stream: false,
+            }),
           });
           const text = await res.body.text();
           lastAnswer = Math.max(lastAnswer, performance.now());
@@ -217,7 +248,8 @@ const PAIRED: Paired[] = [
   },
   {
     name: 'one-model',
-    describe: '64 /api/chat for one model, 2 ms apart, --parallel 1 (NUM_PARALLEL 1), 150 ms loads, 10 tokens at 100/s (~110 ms) per answer',
+    describe:
+      '64 /api/chat for one model, 2 ms apart, --parallel 1 (NUM_PARALLEL 1), 150 ms loads, 10 tokens at 100/s (~110 ms) per answer',
     sim: { models: ['llama3.2'], loadMs: 150, tokensPerSec: 100, maxLoaded: 1, parallel: 1 },
     chats: Array.from({ length: 64 }, (_, i) => ({ model: 'llama3.2', at: i * 2, tokens: 10 })),
     ratioLabel: 'throughput two hosts / one host',
@@ -225,10 +257,12 @@ const PAIRED: Paired[] = [
       const ratio = one.makespanMs / two.makespanMs;
       return {
         ratio,
-        lines: [{
-          line: `throughput two hosts / one host ${fixed(ratio)}× (${fixed(64_000 / two.makespanMs, 1)} vs ${fixed(64_000 / one.makespanMs, 1)} requests/s; target ≥ 1.7)`,
-          ok: ratio >= 1.7,
-        }],
+        lines: [
+          {
+            line: `throughput two hosts / one host ${fixed(ratio)}× (${fixed(64_000 / two.makespanMs, 1)} vs ${fixed(64_000 / one.makespanMs, 1)} requests/s; target ≥ 1.7)`,
+            ok: ratio >= 1.7,
+          },
+        ],
       };
     },
   },
@@ -243,8 +277,18 @@ async function runPaired(w: Paired): Promise<boolean> {
   for (let rep = 1; rep <= REPS; rep++) {
     const one = await trial(1, w.sim, w.chats);
     const two = await trial(2, w.sim, w.chats);
-    for (const [label, t] of [['one host', one], ['two hosts', two]] as const) {
-      rows.push([`${REPS > 1 ? `#${rep} ` : ''}${label}`, fixed(t.makespanMs, 0), fixed((w.chats.length * 1000) / t.makespanMs, 1), t.loads, t.failures.length, t.perHost.join(' | ')]);
+    for (const [label, t] of [
+      ['one host', one],
+      ['two hosts', two],
+    ] as const) {
+      rows.push([
+        `${REPS > 1 ? `#${rep} ` : ''}${label}`,
+        fixed(t.makespanMs, 0),
+        fixed((w.chats.length * 1000) / t.makespanMs, 1),
+        t.loads,
+        t.failures.length,
+        t.perHost.join(' | '),
+      ]);
       failures.push(...t.failures);
     }
     orders.push(...two.order.map((o) => `${REPS > 1 ? `#${rep} ` : ''}two hosts, ${o}`));
@@ -304,14 +348,27 @@ async function stream(pool: Pool, i: number): Promise<StreamResult> {
       path: '/api/chat',
       method: 'POST',
       headers: { ...JSON_HEADERS, 'user-agent': `bench-hosts-stream-${i}` },
-      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: `stream ${i} [[sim:tokens=${STREAM_TOKENS}]]` }], stream: true }),
+      body: JSON.stringify({
+        model: MODEL,
+        messages: [{ role: 'user', content: `stream ${i} [[sim:tokens=${STREAM_TOKENS}]]` }],
+        stream: true,
+      }),
     });
     headAt = performance.now();
     status = res.statusCode;
     for await (const chunk of res.body) text += (chunk as Buffer).toString('utf8');
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    return { i, sentAt, headAt, endedAt: performance.now(), status, ending: headAt === null ? 'refused' : 'cut', detail: e.code ?? e.message ?? String(err), host: null };
+    return {
+      i,
+      sentAt,
+      headAt,
+      endedAt: performance.now(),
+      status,
+      ending: headAt === null ? 'refused' : 'cut',
+      detail: e.code ?? e.message ?? String(err),
+      host: null,
+    };
   }
   const lines = text.split('\n').filter(Boolean);
   const last = lines.at(-1) ?? '';
@@ -322,7 +379,16 @@ async function stream(pool: Pool, i: number): Promise<StreamResult> {
     /* a cut line */
   }
   const ending = status === 200 && parsed.done === true ? 'complete' : parsed.error !== undefined ? 'error line' : 'cut';
-  return { i, sentAt, headAt, endedAt: performance.now(), status, ending, detail: parsed.error ?? (ending === 'cut' ? `${lines.length} lines, no done` : ''), host: null };
+  return {
+    i,
+    sentAt,
+    headAt,
+    endedAt: performance.now(),
+    status,
+    ending,
+    detail: parsed.error ?? (ending === 'cut' ? `${lines.length} lines, no done` : ''),
+    host: null,
+  };
 }
 
 async function submitJobs(pool: Pool, hook: string): Promise<{ ids: string[]; refused: string[] }> {
@@ -333,7 +399,12 @@ async function submitJobs(pool: Pool, hook: string): Promise<{ ids: string[]; re
     Array.from({ length: 16 }, async () => {
       while (next < JOBS) {
         const i = next++;
-        const res = await pool.request({ path: '/jobs', method: 'POST', headers: JSON_HEADERS, body: submitBody(hook, i, JOB_TOKENS, 'hosts') });
+        const res = await pool.request({
+          path: '/jobs',
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: submitBody(hook, i, JOB_TOKENS, 'hosts'),
+        });
         const text = await res.body.text();
         if (res.statusCode === 202) ids.push((JSON.parse(text) as { id: string }).id);
         else refused.push(`submit ${i}: ${res.statusCode} ${text.slice(0, 120)}`);
@@ -353,7 +424,11 @@ async function failover(): Promise<boolean> {
     servers.push(...(sims as Server[]));
     const receiver = await startReceiver(secret);
     servers.push(receiver);
-    const foreman = await startForeman(sims.map((s) => s!.url).join(','), ['--concurrency', String(FAILOVER_SIM.parallel), ...jobFlags(secret)]);
+    const foreman = await startForeman(sims.map((s) => s!.url).join(','), [
+      '--concurrency',
+      String(FAILOVER_SIM.parallel),
+      ...jobFlags(secret),
+    ]);
     servers.push(foreman);
     await waitUntil(async () => (await queueHosts(foreman.url)).every((h) => h.state === 'up'), 5000);
     const hostIds = (await queueHosts(foreman.url)).map((h) => h.id);
@@ -390,8 +465,11 @@ async function failover(): Promise<boolean> {
     await pollDeliveries();
     // The host running more streams goes (then more work of any kind).
     const atKill = await queueHosts(foreman.url);
-    const snapshot = (await (await fetch(`${foreman.url}/foreman/queue`)).json()) as { lanes: { running: { source: string; host?: string | null }[] }[] };
-    const streamsOn = (id: string) => snapshot.lanes.flatMap((l) => l.running).filter((r) => r.source === 'passthrough' && r.host === id).length;
+    const snapshot = (await (await fetch(`${foreman.url}/foreman/queue`)).json()) as {
+      lanes: { running: { source: string; host?: string | null }[] }[];
+    };
+    const streamsOn = (id: string) =>
+      snapshot.lanes.flatMap((l) => l.running).filter((r) => r.source === 'passthrough' && r.host === id).length;
     const weight = (i: number) => streamsOn(hostIds[i]!) * 1000 + (atKill[i]?.running ?? 0);
     const victimIndex = weight(1) > weight(0) ? 1 : 0;
     const victimId = hostIds[victimIndex]!;
@@ -403,10 +481,14 @@ async function failover(): Promise<boolean> {
     sims[victimIndex] = null;
 
     const results = await Promise.all(streams);
-    const settled = await waitUntil(async () => {
-      await pollDeliveries();
-      return submitted.ids.every((id) => terminal.has(id));
-    }, 60_000, 100);
+    const settled = await waitUntil(
+      async () => {
+        await pollDeliveries();
+        return submitted.ids.every((id) => terminal.has(id));
+      },
+      60_000,
+      100,
+    );
     await sleep(300);
     await pollDeliveries();
     const allDoneAt = performance.now();
@@ -418,19 +500,23 @@ async function failover(): Promise<boolean> {
     const failedReasons: string[] = [];
     let rerun = 0;
     for (let i = 0; i < submitted.ids.length; i += 16) {
-      await Promise.all(submitted.ids.slice(i, i + 16).map(async (id) => {
-        const res = await jobsPool.request({ path: `/jobs/${id}`, method: 'GET' });
-        const body = (await res.body.json()) as { state?: string; attempts?: number; error?: string | null };
-        if (res.statusCode !== 200) return void lost.push(`${id}: GET → ${res.statusCode}`);
-        finalStates[body.state ?? '?'] = (finalStates[body.state ?? '?'] ?? 0) + 1;
-        if (!TERMINAL_STATES.has(body.state ?? '')) notTerminal.push(`${id}: ${body.state}`);
-        if (body.state === 'failed') failedReasons.push(`${id}: ${body.error ?? 'no reason given'}`);
-        if ((body.attempts ?? 0) > 1) rerun++;
-      }));
+      await Promise.all(
+        submitted.ids.slice(i, i + 16).map(async (id) => {
+          const res = await jobsPool.request({ path: `/jobs/${id}`, method: 'GET' });
+          const body = (await res.body.json()) as { state?: string; attempts?: number; error?: string | null };
+          if (res.statusCode !== 200) return void lost.push(`${id}: GET → ${res.statusCode}`);
+          finalStates[body.state ?? '?'] = (finalStates[body.state ?? '?'] ?? 0) + 1;
+          if (!TERMINAL_STATES.has(body.state ?? '')) notTerminal.push(`${id}: ${body.state}`);
+          if (body.state === 'failed') failedReasons.push(`${id}: ${body.error ?? 'no reason given'}`);
+          if ((body.attempts ?? 0) > 1) rerun++;
+        }),
+      );
     }
     const terminalMissing = submitted.ids.filter((id) => !terminal.has(id));
     // Which host each stream last went to, from foreman's history (its user agent names it).
-    const hist = (await (await fetch(`${foreman.url}/foreman/jobs?source=passthrough&limit=500`)).json()) as { jobs: { client: string | null; host: string | null }[] };
+    const hist = (await (await fetch(`${foreman.url}/foreman/jobs?source=passthrough&limit=500`)).json()) as {
+      jobs: { client: string | null; host: string | null }[];
+    };
     for (const row of hist.jobs) {
       const m = /bench-hosts-stream-(\d+)/.exec(row.client ?? '');
       const r = m ? results[Number(m[1])] : undefined;
@@ -455,7 +541,8 @@ async function failover(): Promise<boolean> {
     // way only after the kill (this process is busy too), but a mid-answer error from the killed host is
     // proof the host had begun answering: a dead host sends nothing.
     const victimOrigin = new URL(`http://${victimId}`).origin;
-    const brokeOnVictim = (r: StreamResult) => r.ending !== 'complete' && r.headAt !== null && r.detail.includes(victimOrigin) && r.detail.includes('in the middle of its answer');
+    const brokeOnVictim = (r: StreamResult) =>
+      r.ending !== 'complete' && r.headAt !== null && r.detail.includes(victimOrigin) && r.detail.includes('in the middle of its answer');
     const startedBefore = (r: StreamResult) => (r.headAt !== null && r.headAt < killAt) || brokeOnVictim(r);
     const lateHeads = results.filter((r) => brokeOnVictim(r) && r.headAt! >= killAt);
     const running = results.filter((r) => startedBefore(r) && r.endedAt >= killAt);
@@ -467,46 +554,83 @@ async function failover(): Promise<boolean> {
     const count = (rs: StreamResult[]) => {
       const by: Record<string, number> = {};
       for (const r of rs) by[r.ending] = (by[r.ending] ?? 0) + 1;
-      return Object.entries(by).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+      return (
+        Object.entries(by)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none'
+      );
     };
 
-    console.log(`\n== failover: ${JOBS} /jobs (webhooks) and ${STREAMS} passthrough streams over two hosts, one killed (SIGKILL) in the middle ==`);
-    console.log(`simulators --load-ms ${FAILOVER_SIM.loadMs} --tokens-per-sec ${FAILOVER_SIM.tokensPerSec} --parallel ${FAILOVER_SIM.parallel}; foreman --concurrency ${FAILOVER_SIM.parallel}; jobs ${JOB_TOKENS} tokens (all submitted at once, 16 connections), /api/chat streams ${STREAM_TOKENS} tokens, one every ${STREAM_PACE_MS} ms from the start`);
-    console.log(`jobs submitted in ${fixed(submitMs, 0)} ms; killed ${victimId} at ${fixed((killAt - t0) / 1000, 2)} s with ${jobsEndedAtKill}/${JOBS} jobs ended; running then: ${runningAtKill}`);
-    console.log(`foreman marked ${victimId} down ${downAt === null ? 'never (within the run)' : `${fixed(downAt - killAt, 0)} ms after the kill`}; every job ended ${fixed((allDoneAt - t0) / 1000, 2)} s after the start`);
-    console.log(table(
-      ['jobs', 'count'],
-      [
-        ['accepted (202)', submitted.ids.length],
-        ['refused', submitted.refused.length],
-        ['lost (not found)', lost.length],
-        ['not terminal', notTerminal.length],
-        ['succeeded', finalStates.succeeded ?? 0],
-        ['failed (with a reason)', finalStates.failed ?? 0],
-        ['started more than once', rerun],
-        ['terminal webhooks missing', terminalMissing.length],
-      ],
-    ));
-    console.log(table(
-      ['streams', 'count', 'ended'],
-      [
-        ['finished before the kill', finishedBefore.length, count(finishedBefore)],
-        ['running at the kill, on the killed host', runningOnVictim.length, count(runningOnVictim)],
-        ['running at the kill, on the other host', running.length - runningOnVictim.length, count(running.filter((r) => r.host !== victimId))],
-        ['not started before the kill: sent, waiting', waitingAtKill.length, count(waitingAtKill)],
-        ['not started before the kill: sent after it', notStarted.length - waitingAtKill.length, count(notStarted.filter((r) => r.sentAt >= killAt))],
-      ],
-    ));
-    if (lateHeads.length) console.log(`  ${lateHeads.length} of the streams running on ${victimId} had their head read here only after the kill (${lateHeads.map((r) => `+${fixed(r.headAt! - killAt, 0)} ms`).join(', ')}), then the killed host's mid-answer error: they had started`);
-    for (const r of runningOnVictim.slice(0, 3)) console.log(`  stream ${r.i} on ${victimId}: ${r.ending}${r.detail ? ` (${r.detail.slice(0, 160)})` : ''}`);
-    for (const r of notStartedFailed.slice(0, 5)) console.log(`  not started, failed: stream ${r.i}: ${r.ending} HTTP ${r.status} ${r.detail.slice(0, 160)}`);
+    console.log(
+      `\n== failover: ${JOBS} /jobs (webhooks) and ${STREAMS} passthrough streams over two hosts, one killed (SIGKILL) in the middle ==`,
+    );
+    console.log(
+      `simulators --load-ms ${FAILOVER_SIM.loadMs} --tokens-per-sec ${FAILOVER_SIM.tokensPerSec} --parallel ${FAILOVER_SIM.parallel}; foreman --concurrency ${FAILOVER_SIM.parallel}; jobs ${JOB_TOKENS} tokens (all submitted at once, 16 connections), /api/chat streams ${STREAM_TOKENS} tokens, one every ${STREAM_PACE_MS} ms from the start`,
+    );
+    console.log(
+      `jobs submitted in ${fixed(submitMs, 0)} ms; killed ${victimId} at ${fixed((killAt - t0) / 1000, 2)} s with ${jobsEndedAtKill}/${JOBS} jobs ended; running then: ${runningAtKill}`,
+    );
+    console.log(
+      `foreman marked ${victimId} down ${downAt === null ? 'never (within the run)' : `${fixed(downAt - killAt, 0)} ms after the kill`}; every job ended ${fixed((allDoneAt - t0) / 1000, 2)} s after the start`,
+    );
+    console.log(
+      table(
+        ['jobs', 'count'],
+        [
+          ['accepted (202)', submitted.ids.length],
+          ['refused', submitted.refused.length],
+          ['lost (not found)', lost.length],
+          ['not terminal', notTerminal.length],
+          ['succeeded', finalStates.succeeded ?? 0],
+          ['failed (with a reason)', finalStates.failed ?? 0],
+          ['started more than once', rerun],
+          ['terminal webhooks missing', terminalMissing.length],
+        ],
+      ),
+    );
+    console.log(
+      table(
+        ['streams', 'count', 'ended'],
+        [
+          ['finished before the kill', finishedBefore.length, count(finishedBefore)],
+          ['running at the kill, on the killed host', runningOnVictim.length, count(runningOnVictim)],
+          [
+            'running at the kill, on the other host',
+            running.length - runningOnVictim.length,
+            count(running.filter((r) => r.host !== victimId)),
+          ],
+          ['not started before the kill: sent, waiting', waitingAtKill.length, count(waitingAtKill)],
+          [
+            'not started before the kill: sent after it',
+            notStarted.length - waitingAtKill.length,
+            count(notStarted.filter((r) => r.sentAt >= killAt)),
+          ],
+        ],
+      ),
+    );
+    if (lateHeads.length)
+      console.log(
+        `  ${lateHeads.length} of the streams running on ${victimId} had their head read here only after the kill (${lateHeads.map((r) => `+${fixed(r.headAt! - killAt, 0)} ms`).join(', ')}), then the killed host's mid-answer error: they had started`,
+      );
+    for (const r of runningOnVictim.slice(0, 3))
+      console.log(`  stream ${r.i} on ${victimId}: ${r.ending}${r.detail ? ` (${r.detail.slice(0, 160)})` : ''}`);
+    for (const r of notStartedFailed.slice(0, 5))
+      console.log(`  not started, failed: stream ${r.i}: ${r.ending} HTTP ${r.status} ${r.detail.slice(0, 160)}`);
     for (const f of [...submitted.refused, ...lost, ...notTerminal, ...failedReasons].slice(0, 10)) console.log(`  ${f}`);
-    console.log(`${victimId} back on port ${victimPort}: foreman marked it up ${backUp ? `${fixed(upAfterMs, 0)} ms after the restart` : 'never within 15 s'}`);
+    console.log(
+      `${victimId} back on port ${victimPort}: foreman marked it up ${backUp ? `${fixed(upAfterMs, 0)} ms after the restart` : 'never within 15 s'}`,
+    );
 
     const checks = [
-      { line: `accepted jobs lost ${lost.length + notTerminal.length} (${finalStates.succeeded ?? 0} succeeded, ${finalStates.failed ?? 0} failed with a reason; target 0)`, ok: lost.length + notTerminal.length === 0 && submitted.refused.length === 0 && settled },
+      {
+        line: `accepted jobs lost ${lost.length + notTerminal.length} (${finalStates.succeeded ?? 0} succeeded, ${finalStates.failed ?? 0} failed with a reason; target 0)`,
+        ok: lost.length + notTerminal.length === 0 && submitted.refused.length === 0 && settled,
+      },
       { line: `terminal webhooks missing ${terminalMissing.length} (target 0)`, ok: terminalMissing.length === 0 },
-      { line: `streams not started before the kill that did not succeed: ${notStartedFailed.length} of ${notStarted.length} (target 0)`, ok: notStartedFailed.length === 0 },
+      {
+        line: `streams not started before the kill that did not succeed: ${notStartedFailed.length} of ${notStarted.length} (target 0)`,
+        ok: notStartedFailed.length === 0,
+      },
       { line: `killed host marked up again after its restart: ${backUp ? 'yes' : 'no'}`, ok: backUp },
     ];
     for (const c of checks) {

@@ -38,7 +38,6 @@ interface Workload {
   check(direct: Trial, foreman: Trial): { line: string; ok: boolean }[];
 }
 
-
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
 
 const chatReq = (model: string, i: number, tokens: number, at: number, extra: Record<string, unknown> = {}): Req => ({
@@ -52,7 +51,12 @@ async function simLoads(simUrl: string): Promise<number> {
 }
 
 async function send(pool: Pool, r: Req): Promise<{ status: number; text: string }> {
-  const res = await pool.request({ path: r.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) });
+  const res = await pool.request({
+    path: r.path,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(r.body),
+  });
   return { status: res.statusCode, text: await res.body.text() };
 }
 
@@ -89,7 +93,8 @@ async function trial(url: string, simUrl: string, w: Workload, isForeman: boolea
   }
 }
 
-const interleave = (n: number, spacing: number, make: (i: number, at: number) => Req) => Array.from({ length: n }, (_, i) => make(i, i * spacing));
+const interleave = (n: number, spacing: number, make: (i: number, at: number) => Req) =>
+  Array.from({ length: n }, (_, i) => make(i, i * spacing));
 
 const WORKLOADS: Workload[] = [
   {
@@ -101,7 +106,10 @@ const WORKLOADS: Workload[] = [
     foremanReady: (q) => q.memory.budget_source === 'learned',
     requests: interleave(40, 5, (i, at) => chatReq(i % 2 ? 'beta' : 'alpha', i, 20, at)),
     check: (d, f) => [
-      { line: `makespan foreman/direct ${fixed(f.makespanMs / d.makespanMs)}× (target ≤ 1.1, goal ≤ 1.05)`, ok: f.makespanMs / d.makespanMs <= 1.1 },
+      {
+        line: `makespan foreman/direct ${fixed(f.makespanMs / d.makespanMs)}× (target ≤ 1.1, goal ≤ 1.05)`,
+        ok: f.makespanMs / d.makespanMs <= 1.1,
+      },
       { line: `p50 foreman/direct ${fixed(f.p50Ms / d.p50Ms)}× (target ≤ 1.1, goal ≤ 1.05)`, ok: f.p50Ms / d.p50Ms <= 1.1 },
     ],
   },
@@ -144,7 +152,12 @@ const WORKLOADS: Workload[] = [
     requests: interleave(120, 25, (i, at) => chatReq(i % 2 ? 'gemma3:1b' : 'llama3.2', i, 6, at)),
     check: (d, f) => {
       const bound = Math.floor(f.makespanMs / 300) + 1;
-      return [{ line: `foreman switches ${f.loads} in ${fixed(f.makespanMs, 0)} ms (direct ${d.loads}; target ≤ one per 300 ms = ${bound})`, ok: f.loads <= bound }];
+      return [
+        {
+          line: `foreman switches ${f.loads} in ${fixed(f.makespanMs, 0)} ms (direct ${d.loads}; target ≤ one per 300 ms = ${bound})`,
+          ok: f.loads <= bound,
+        },
+      ];
     },
   },
 ];
@@ -167,13 +180,15 @@ async function runWorkload(w: Workload): Promise<boolean> {
     await stopAll(servers);
   }
   console.log(`\n== ${w.name}: ${w.describe} ==`);
-  console.log(table(
-    ['run', 'makespan ms', 'p50 ms', 'loads', 'failed'],
-    [
-      ['direct (Ollama alone)', fixed(direct.makespanMs, 0), fixed(direct.p50Ms, 0), direct.loads, direct.failures.length],
-      ['foreman', fixed(viaForeman.makespanMs, 0), fixed(viaForeman.p50Ms, 0), viaForeman.loads, viaForeman.failures.length],
-    ],
-  ));
+  console.log(
+    table(
+      ['run', 'makespan ms', 'p50 ms', 'loads', 'failed'],
+      [
+        ['direct (Ollama alone)', fixed(direct.makespanMs, 0), fixed(direct.p50Ms, 0), direct.loads, direct.failures.length],
+        ['foreman', fixed(viaForeman.makespanMs, 0), fixed(viaForeman.p50Ms, 0), viaForeman.loads, viaForeman.failures.length],
+      ],
+    ),
+  );
   for (const f of [...direct.failures, ...viaForeman.failures].slice(0, 5)) console.log(`  failed: ${f}`);
   let ok = direct.failures.length === 0 && viaForeman.failures.length === 0;
   for (const c of w.check(direct, viaForeman)) {
@@ -189,4 +204,3 @@ for (const w of WORKLOADS) w.foremanArgs.push(...extraArgs);
 let allOk = true;
 for (const w of WORKLOADS) if (!only || w.name === only) allOk = (await runWorkload(w)) && allOk;
 if (!allOk) process.exitCode = 1;
-

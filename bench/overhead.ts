@@ -120,7 +120,13 @@ async function main(): Promise<void> {
     const rows = targets.map((t) => {
       const sorted = [...t.samples].sort((a, b) => a - b);
       p50.set(t.name, percentile(sorted, 50));
-      return [t.name, sorted.length, fixed(percentile(sorted, 50), 3), fixed(percentile(sorted, 99), 3), fixed((t.cpuMs * 1000) / sorted.length, 0)];
+      return [
+        t.name,
+        sorted.length,
+        fixed(percentile(sorted, 50), 3),
+        fixed(percentile(sorted, 99), 3),
+        fixed((t.cpuMs * 1000) / sorted.length, 0),
+      ];
     });
     const direct = p50.get('direct')!;
     const plainP50 = p50.get('plain-proxy')!;
@@ -138,12 +144,22 @@ async function main(): Promise<void> {
     console.log(`\nforeman/plain-proxy p50: ${fixed(ratio)} (target ≤ 1.30, goal ≤ 1.00) → ${verdict(ratio <= 1.3, ratio <= 1.0)}`);
     if (foremanB) {
       const ratioB = p50.get('foreman-b')! / plainP50;
-      console.log(`foreman-b/plain-proxy p50: ${fixed(ratioB)} → ${verdict(ratioB <= 1.3, ratioB <= 1.0)}; foreman-b/foreman p50: ${fixed(p50.get('foreman-b')! / p50.get('foreman')!)}`);
+      console.log(
+        `foreman-b/plain-proxy p50: ${fixed(ratioB)} → ${verdict(ratioB <= 1.3, ratioB <= 1.0)}; foreman-b/foreman p50: ${fixed(p50.get('foreman-b')! / p50.get('foreman')!)}`,
+      );
     }
-    console.log(`foreman/direct p50:      ${fixed(p50.get('foreman')! / direct)} (added ${fixed((p50.get('foreman')! - direct) * 1000, 0)} µs)`);
-    if (foremanB) console.log(`foreman-b/direct p50:    ${fixed(p50.get('foreman-b')! / direct)} (added ${fixed((p50.get('foreman-b')! - direct) * 1000, 0)} µs)`);
+    console.log(
+      `foreman/direct p50:      ${fixed(p50.get('foreman')! / direct)} (added ${fixed((p50.get('foreman')! - direct) * 1000, 0)} µs)`,
+    );
+    if (foremanB)
+      console.log(
+        `foreman-b/direct p50:    ${fixed(p50.get('foreman-b')! / direct)} (added ${fixed((p50.get('foreman-b')! - direct) * 1000, 0)} µs)`,
+      );
     console.log(`plain-proxy/direct p50:  ${fixed(plainP50 / direct)} (added ${fixed((plainP50 - direct) * 1000, 0)} µs)`);
-    if (nginx) console.log(`nginx/direct p50:        ${fixed(p50.get('nginx')! / direct)} (added ${fixed((p50.get('nginx')! - direct) * 1000, 0)} µs)`);
+    if (nginx)
+      console.log(
+        `nginx/direct p50:        ${fixed(p50.get('nginx')! / direct)} (added ${fixed((p50.get('nginx')! - direct) * 1000, 0)} µs)`,
+      );
   } finally {
     await Promise.all(targets.map((t) => t.pool.close()));
     await stopAll(servers);

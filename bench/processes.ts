@@ -59,7 +59,10 @@ export function freePort(): Promise<number> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -81,9 +84,16 @@ export function tsx(script: string, args: string[], nodeFlags: string[] = []): {
 export async function startServer(options: StartOptions): Promise<Server> {
   const child = spawn(options.command, options.args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      resolve();
+    }),
+  );
   let output = '';
-  const keep = (chunk: Buffer) => { output = (output + chunk.toString('utf8')).slice(-4000); };
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
 
@@ -103,7 +113,10 @@ export async function startServer(options: StartOptions): Promise<Server> {
 
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`${options.name} did not start within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000);
+      const deadline = setTimeout(
+        () => reject(new Error(`${options.name} did not start within ${options.timeoutMs ?? 20_000} ms`)),
+        options.timeoutMs ?? 20_000,
+      );
       const done = (err: Error | null, value?: string) => {
         clearTimeout(deadline);
         if (err) reject(err);

@@ -54,7 +54,13 @@ const COMPONENTS: [name: string, test: (url: string, fn: string) => boolean][] =
   ['other foreman', (u) => u.includes('/dist/main/') || u.includes('/dist/shared/') || /\/main\/.*\.ts$/.test(u)],
   ['undici', (u) => u.includes('/undici/')],
   ['pino (logger)', (u) => /\/(pino|pino-std-serializers|thread-stream|sonic-boom)\//.test(u)],
-  ['fastify routing, hooks, reply', (u) => /\/(fastify|find-my-way|avvio|light-my-request|fast-json-stringify|@fastify\/[^/]+|toad-cache|fastq|secure-json-parse|fast-querystring|process-warning|abstract-logging|rfdc)\//.test(u)],
+  [
+    'fastify routing, hooks, reply',
+    (u) =>
+      /\/(fastify|find-my-way|avvio|light-my-request|fast-json-stringify|@fastify\/[^/]+|toad-cache|fastq|secure-json-parse|fast-querystring|process-warning|abstract-logging|rfdc)\//.test(
+        u,
+      ),
+  ],
   ['other packages', (u) => u.includes('/node_modules/')],
 ];
 
@@ -133,10 +139,13 @@ function summarise(file: string, requestsArg: number | undefined, callersOf: str
     return s;
   };
   // foreman's inference route, or the plain proxy's request listener: the same place in a request.
-  const inHandler = (frames: CallFrame[]) => frames.some((f) => f.url.includes('/server/passthrough.') || f.url.endsWith('/bench/plain-proxy.ts'));
+  const inHandler = (frames: CallFrame[]) =>
+    frames.some((f) => f.url.includes('/server/passthrough.') || f.url.endsWith('/bench/plain-proxy.ts'));
   // foreman, named by its build (BENCH_FOREMAN_BIN_B profiles two), or the plain proxy.
   const handler = profile.nodes.find((n) => n.callFrame.url.includes('/server/passthrough.'))?.callFrame.url;
-  const who = handler ? `foreman ${handler.replace(/^file:\/\//, '').replace(/\/(dist\/)?main\/server\/passthrough\..*$/, '')}` : 'plain-proxy';
+  const who = handler
+    ? `foreman ${handler.replace(/^file:\/\//, '').replace(/\/(dist\/)?main\/server\/passthrough\..*$/, '')}`
+    : 'plain-proxy';
 
   // Sample i lasts until sample i+1 (timeDeltas[i+1]).
   const times: number[] = [];
@@ -164,7 +173,7 @@ function summarise(file: string, requestsArg: number | undefined, callersOf: str
   const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (let i = first; i <= last; i++) {
     const id = profile.samples[i]!;
-    const dt = (profile.timeDeltas[i + 1] ?? 0);
+    const dt = profile.timeDeltas[i + 1] ?? 0;
     const frames = stackOf(id);
     const isIn = inHandler(frames);
     if (isIn && !prevIn) entries++;
@@ -174,7 +183,10 @@ function summarise(file: string, requestsArg: number | undefined, callersOf: str
     add(byFile, shortUrl(leaf.url), dt);
     add(byFunction, `${leaf.functionName || '(anonymous)'} ${shortUrl(leaf.url)}:${leaf.lineNumber + 1}`, dt);
     if (callersOf && leaf.functionName === callersOf) {
-      const above = frames.slice(1).filter((f) => f.functionName && f.functionName !== '(anonymous)').slice(0, 12);
+      const above = frames
+        .slice(1)
+        .filter((f) => f.functionName && f.functionName !== '(anonymous)')
+        .slice(0, 12);
       add(callers, above.map((f) => `${f.functionName}@${path.basename(shortUrl(f.url))}:${f.lineNumber + 1}`).join(' < '), dt);
     }
     const seen = new Set<string>();
@@ -203,8 +215,10 @@ function print(s: Summary, top: number): void {
   const us = (v: number) => (v / s.requests).toFixed(1).padStart(8);
   const pct = (v: number) => `${((100 * v) / (s.windowMs * 1000)).toFixed(1).padStart(5)}%`;
   const busy = [...s.byComponent].filter(([k]) => k !== '(idle)').reduce((a, [, v]) => a + v, 0);
-  console.log(`\n== ${s.who} (${path.basename(s.file)}): ${s.windowMs.toFixed(0)} ms window, ${s.requests} requests, ` +
-    `${(s.windowMs * 1000 / s.requests).toFixed(0)} µs wall per request, ${(busy / s.requests).toFixed(0)} µs busy per request ==`);
+  console.log(
+    `\n== ${s.who} (${path.basename(s.file)}): ${s.windowMs.toFixed(0)} ms window, ${s.requests} requests, ` +
+      `${((s.windowMs * 1000) / s.requests).toFixed(0)} µs wall per request, ${(busy / s.requests).toFixed(0)} µs busy per request ==`,
+  );
   const section = (title: string, m: Map<string, number>, n: number) => {
     console.log(`\n${title}`.padEnd(64) + '  µs/req    share');
     for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${k.slice(0, 62).padEnd(62)}${us(v)}  ${pct(v)}`);
@@ -228,7 +242,12 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 const files = positionals.flatMap((p) =>
-  fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(p, f)) : [p],
+  fs.statSync(p).isDirectory()
+    ? fs
+        .readdirSync(p)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => path.join(p, f))
+    : [p],
 );
 for (const f of files) {
   const summary = summarise(f, values.requests ? Number(values.requests) : undefined, values.callers);

@@ -35,11 +35,22 @@ const { answeredOutcome } = await load<typeof import('../main/core/upstream-call
 const { pickFigures } = await load<typeof import('../shared/types.js')>('shared/types.js');
 
 const N = envInt('BENCH_N', 50_000);
-const BODY = Buffer.from(JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi [[sim:tokens=1]]' }], stream: false }));
+const BODY = Buffer.from(
+  JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi [[sim:tokens=1]]' }], stream: false }),
+);
 const ANSWER = Buffer.from(
   JSON.stringify({
-    model: 'llama3.2', created_at: new Date().toISOString(), message: { role: 'assistant', content: 'Hello' }, done_reason: 'stop', done: true,
-    total_duration: 1234567, load_duration: 123456, prompt_eval_count: 5, prompt_eval_duration: 12345, eval_count: 1, eval_duration: 12345,
+    model: 'llama3.2',
+    created_at: new Date().toISOString(),
+    message: { role: 'assistant', content: 'Hello' },
+    done_reason: 'stop',
+    done: true,
+    total_duration: 1234567,
+    load_duration: 123456,
+    prompt_eval_count: 5,
+    prompt_eval_duration: 12345,
+    eval_count: 1,
+    eval_duration: 12345,
   }),
 );
 const UPSTREAM = { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' } } as unknown as Dispatcher.ResponseData;
@@ -82,8 +93,21 @@ await part('runner key', (n) => {
 });
 
 const rowOf = (id: string, now: number): JobRow => ({
-  id, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2:latest', lane: 'llama3.2:latest', state: 'queued', priority: 0,
-  stream: false, client: '127.0.0.1 undici', created_at: now, started_at: null, finished_at: null, status_code: null, error: null,
+  id,
+  source: 'passthrough',
+  route: '/api/chat',
+  api: 'chat',
+  model: 'llama3.2:latest',
+  lane: 'llama3.2:latest',
+  state: 'queued',
+  priority: 0,
+  stream: false,
+  client: '127.0.0.1 undici',
+  created_at: now,
+  started_at: null,
+  finished_at: null,
+  status_code: null,
+  error: null,
 });
 await part('board: add, update, chunk, bytes, finish (+ metrics)', (n) => {
   for (let i = 0; i < n; i++) {
@@ -94,7 +118,16 @@ await part('board: add, update, chunk, bytes, finish (+ metrics)', (n) => {
     board.onCancel(id, noop);
     board.chunk(id, ANSWER);
     board.bytes(id);
-    board.finish(id, { state: 'succeeded', finished_at: now, status_code: 200, error: null, total_duration: 1234567, load_duration: 123456, eval_count: 1, eval_duration: 12345 });
+    board.finish(id, {
+      state: 'succeeded',
+      finished_at: now,
+      status_code: 200,
+      error: null,
+      total_duration: 1234567,
+      load_duration: 123456,
+      eval_count: 1,
+      eval_duration: 12345,
+    });
   }
 });
 await part('metrics: onDispatch + onFinished', (n) => {
@@ -124,11 +157,33 @@ await part('store: later insert, working, finish + flush (1 in 10)', (n) => {
   const now = Date.now();
   for (let i = 0; i < n; i++) {
     const id = newJobId();
-    store.later.insertJob({ id, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2:latest', lane: 'llama3.2:latest',
-      client: '127.0.0.1 undici', priority: 0, stream: false, createdAt: now, request: BODY.toString('utf8') });
+    store.later.insertJob({
+      id,
+      source: 'passthrough',
+      route: '/api/chat',
+      api: 'chat',
+      model: 'llama3.2:latest',
+      lane: 'llama3.2:latest',
+      client: '127.0.0.1 undici',
+      priority: 0,
+      stream: false,
+      createdAt: now,
+      request: BODY.toString('utf8'),
+    });
     store.later.markWorking(id, now);
-    store.later.finishJob(id, { state: 'succeeded', finishedAt: now, statusCode: 200, error: null, response: ANSWER.toString('utf8'),
-      total_duration: 1234567, load_duration: 123456, prompt_eval_count: 5, prompt_eval_duration: 12345, eval_count: 1, eval_duration: 12345 });
+    store.later.finishJob(id, {
+      state: 'succeeded',
+      finishedAt: now,
+      statusCode: 200,
+      error: null,
+      response: ANSWER.toString('utf8'),
+      total_duration: 1234567,
+      load_duration: 123456,
+      prompt_eval_count: 5,
+      prompt_eval_duration: 12345,
+      eval_count: 1,
+      eval_duration: 12345,
+    });
     if (i % 10 === 9) store.flush();
   }
   store.flush();

@@ -24,7 +24,15 @@ function state(): { lanes: Map<string, Lane>; hosts: HostView[] } {
   let seq = 0;
   for (const name of laneNames) {
     const lane = new Lane(name);
-    for (let j = 0; j < 1 + Math.floor(rand() * 20); j++) lane.add({ id: `job_${String(seq).padStart(12, '0')}`, lane: name, cls: rand() < 0.5 ? 0 : 1, priority: 0, enqueuedAt: Math.floor(rand() * 1000), seq: seq++ });
+    for (let j = 0; j < 1 + Math.floor(rand() * 20); j++)
+      lane.add({
+        id: `job_${String(seq).padStart(12, '0')}`,
+        lane: name,
+        cls: rand() < 0.5 ? 0 : 1,
+        priority: 0,
+        enqueuedAt: Math.floor(rand() * 1000),
+        seq: seq++,
+      });
     lanes.set(name, lane);
   }
   const hosts: HostView[] = Array.from({ length: HOSTS }, (_, h) => {
@@ -47,7 +55,8 @@ function measure(label: string, busy: boolean): number {
   const times: number[] = [];
   let placed = 0;
   // Steady state, as in a running foreman: the first decisions also pay for compiling decide itself.
-  for (let i = 0; i < 2000; i++) decide({ now: 1000, lanes, hosts, concurrency: 1, holdMs: 10_000, maxWaitMs: 30_000, lastServed: new Map() });
+  for (let i = 0; i < 2000; i++)
+    decide({ now: 1000, lanes, hosts, concurrency: 1, holdMs: 10_000, maxWaitMs: 30_000, lastServed: new Map() });
   for (let i = 0; i < N; i++) {
     const t0 = process.hrtime.bigint();
     const d = decide({ now: 2000 + i, lanes, hosts, concurrency: 1, holdMs: 10_000, maxWaitMs: 30_000, lastServed: new Map() });

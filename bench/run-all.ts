@@ -6,7 +6,17 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { ROOT, tsx } from './processes.js';
 
-const BENCHES = ['bench/overhead.ts', 'bench/streaming.ts', 'bench/scheduling.ts', 'bench/memory-scheduling.ts', 'bench/submits.ts', 'bench/webhooks.ts', 'bench/crash-loop.ts', 'bench/hosts.ts', 'bench/ui.ts'];
+const BENCHES = [
+  'bench/overhead.ts',
+  'bench/streaming.ts',
+  'bench/scheduling.ts',
+  'bench/memory-scheduling.ts',
+  'bench/submits.ts',
+  'bench/webhooks.ts',
+  'bench/crash-loop.ts',
+  'bench/hosts.ts',
+  'bench/ui.ts',
+];
 
 function run(script: string): Promise<number> {
   const { command, args } = tsx(script, []);
@@ -16,9 +26,13 @@ function run(script: string): Promise<number> {
   });
 }
 
-console.log(`foreman benchmarks — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
+console.log(
+  `foreman benchmarks — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+);
 // The benchmarks run foreman's built CLI and window: build them from the current source first.
-const build = await new Promise<number>((resolve) => spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)));
+const build = await new Promise<number>((resolve) =>
+  spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)),
+);
 if (build !== 0) {
   console.error('npm run build failed; not benchmarking a stale build');
   process.exit(1);

@@ -82,18 +82,24 @@ async function main(): Promise<void> {
   }
 
   const byModel = (t: Trial) => MODELS.map((m) => `${m}:${t.loadsByModel[m] ?? t.loadsByModel[`${m}:latest`] ?? 0}`).join(' ');
-  console.log(`\n== scheduling: ${REQUESTS} /api/chat, ${SPACING_MS} ms apart, round-robin over ${MODELS.length} models, 1 loaded at a time, ${SIM.loadMs} ms loads ==`);
-  console.log(table(
-    ['run', 'model loads', 'makespan ms', 'failed', 'loads by model'],
-    [
-      ['direct (FCFS)', direct.loads, fixed(direct.makespanMs, 0), direct.failures.length, byModel(direct)],
-      ['foreman', viaForeman.loads, fixed(viaForeman.makespanMs, 0), viaForeman.failures.length, byModel(viaForeman)],
-    ],
-  ));
+  console.log(
+    `\n== scheduling: ${REQUESTS} /api/chat, ${SPACING_MS} ms apart, round-robin over ${MODELS.length} models, 1 loaded at a time, ${SIM.loadMs} ms loads ==`,
+  );
+  console.log(
+    table(
+      ['run', 'model loads', 'makespan ms', 'failed', 'loads by model'],
+      [
+        ['direct (FCFS)', direct.loads, fixed(direct.makespanMs, 0), direct.failures.length, byModel(direct)],
+        ['foreman', viaForeman.loads, fixed(viaForeman.makespanMs, 0), viaForeman.failures.length, byModel(viaForeman)],
+      ],
+    ),
+  );
   for (const f of [...direct.failures, ...viaForeman.failures]) console.log(`  failed: ${f}`);
   const speedup = direct.makespanMs / viaForeman.makespanMs;
   const lowerBound = MODELS.length;
-  console.log(`\nforeman loads: ${viaForeman.loads} (lower bound ${lowerBound}, target ≤ ${lowerBound * 1.5}) → ${verdict(viaForeman.loads <= lowerBound * 1.5)}`);
+  console.log(
+    `\nforeman loads: ${viaForeman.loads} (lower bound ${lowerBound}, target ≤ ${lowerBound * 1.5}) → ${verdict(viaForeman.loads <= lowerBound * 1.5)}`,
+  );
   console.log(`makespan direct/foreman: ${fixed(speedup)}× (target ≥ 3) → ${verdict(speedup >= 3)}`);
   if (direct.failures.length || viaForeman.failures.length) process.exitCode = 1;
 }

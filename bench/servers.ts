@@ -19,12 +19,18 @@ export interface SimFlags {
 
 export function startSim(flags: SimFlags): Promise<Server> {
   const args = [
-    '--listen', '127.0.0.1:0',
-    '--models', flags.models.join(','),
-    '--load-ms', String(flags.loadMs),
-    '--tokens-per-sec', String(flags.tokensPerSec),
-    '--max-loaded', String(flags.maxLoaded ?? 1),
-    '--parallel', String(flags.parallel ?? 1),
+    '--listen',
+    '127.0.0.1:0',
+    '--models',
+    flags.models.join(','),
+    '--load-ms',
+    String(flags.loadMs),
+    '--tokens-per-sec',
+    String(flags.tokensPerSec),
+    '--max-loaded',
+    String(flags.maxLoaded ?? 1),
+    '--parallel',
+    String(flags.parallel ?? 1),
     ...(flags.vramMb === undefined ? [] : ['--vram-mb', String(flags.vramMb)]),
   ];
   const { command, args: argv } = tsx('main/sim/cli.ts', args);
@@ -51,7 +57,11 @@ function cpuProfFlags(): string[] {
  * restart finds the same database). `BENCH_CPU_PROF=DIR` adds `--cpu-prof`, so a missed target can be
  * explained from where foreman spends its time.
  */
-export async function startForeman(upstream: string, extra: string[] = [], options: { dataDir?: string; bin?: string } = {}): Promise<Server> {
+export async function startForeman(
+  upstream: string,
+  extra: string[] = [],
+  options: { dataDir?: string; bin?: string } = {},
+): Promise<Server> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDir('data');
   const nodeFlags = cpuProfFlags();

@@ -107,11 +107,22 @@ async function main(): Promise<void> {
     servers.push(sim);
     // foreman told what Ollama allows (one model, `parallel` in flight); every client waits its turn rather
     // than getting Ollama's own 503 beyond the default 512 waiting (which would be right, but not what is measured).
-    const foreman = await startForeman(sim.url, ['--max-loaded', '1', '--concurrency', String(parallel), '--max-queue', String(clients * 2)]);
+    const foreman = await startForeman(sim.url, [
+      '--max-loaded',
+      '1',
+      '--concurrency',
+      String(parallel),
+      '--max-queue',
+      String(clients * 2),
+    ]);
     servers.push(foreman);
     const lanes = MODELS.length;
 
-    const crowd = await child(process.execPath, [path.join(ROOT, 'main/test-support/sse-crowd.mjs'), new URL(foreman.url).host, String(subscribers - stalled), String(stalled)], 'ready');
+    const crowd = await child(
+      process.execPath,
+      [path.join(ROOT, 'main/test-support/sse-crowd.mjs'), new URL(foreman.url).host, String(subscribers - stalled), String(stalled)],
+      'ready',
+    );
     const pollerCmd = tsx('bench/soak.ts', ['--poll-health', foreman.url]);
     const poller = await child(pollerCmd.command, pollerCmd.args, 'polling');
 
@@ -133,7 +144,14 @@ async function main(): Promise<void> {
           if (performance.now() > deadline) return;
           const p = plan(c, i);
           try {
-            const res = await request(`${foreman.url}${p.path}`, { method: 'POST', dispatcher: agent, body: JSON.stringify(p.body), headers: { 'content-type': 'application/json' }, headersTimeout: budgetMs, bodyTimeout: budgetMs });
+            const res = await request(`${foreman.url}${p.path}`, {
+              method: 'POST',
+              dispatcher: agent,
+              body: JSON.stringify(p.body),
+              headers: { 'content-type': 'application/json' },
+              headersTimeout: budgetMs,
+              bodyTimeout: budgetMs,
+            });
             const problem = check(p, res.statusCode, await res.body.text());
             if (problem) errors.push(problem);
             else done++;
@@ -151,10 +169,21 @@ async function main(): Promise<void> {
 
     poller.proc.kill('SIGUSR2');
     await new Promise((r) => poller.proc.once('exit', r));
-    const polled = JSON.parse(poller.out().trim().split('\n').at(-1) as string) as { latencies: number[]; failures: number; maxEventBytes: number };
-    const health = (await (await fetch(`${foreman.url}/foreman/health`)).json()) as { status: string; events: { subscribers: number; queued_bytes: number; dropped: number } | null };
+    const polled = JSON.parse(poller.out().trim().split('\n').at(-1) as string) as {
+      latencies: number[];
+      failures: number;
+      maxEventBytes: number;
+    };
+    const health = (await (await fetch(`${foreman.url}/foreman/health`)).json()) as {
+      status: string;
+      events: { subscribers: number; queued_bytes: number; dropped: number } | null;
+    };
     crowd.proc.kill('SIGTERM');
-    const stats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as { loads: number; loadsByModel: Record<string, number>; log: { model: string; startedAt?: number }[] };
+    const stats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as {
+      loads: number;
+      loadsByModel: Record<string, number>;
+      log: { model: string; startedAt?: number }[];
+    };
     // Which model Ollama served when: a turn is a run of requests for one model, in the order they started.
     const ran = stats.log.filter((e) => e.startedAt !== undefined).sort((a, b) => a.startedAt! - b.startedAt!);
     const turns: { model: string; at: number }[] = [];
@@ -170,27 +199,50 @@ async function main(): Promise<void> {
     const errorsOk = errors.length === 0 && !timedOut;
     const loadsOk = stats.loads <= 2 * lanes;
 
-    console.log(`\n## Soak: ${clients} clients, ${total} requests over ${lanes} models, ${subscribers} event subscribers (${stalled} never read); ${parallel} in flight, ${tps ? `${tps} tokens/s` : 'answers at full speed'}\n`);
-    console.log(table(
-      ['measure', 'value', 'target', ''],
-      [
-        ['peak RSS (VmHWM)', `${fixed(mem.hwm / MB, 1)} MB`, '< 250 MB', verdict(rssOk)],
-        ['peak RSS (sampled VmRSS)', `${fixed(peakRss / MB, 1)} MB`, '', ''],
-        ['/foreman/health p50', `${fixed(percentile(sorted, 50), 1)} ms`, '', ''],
-        ['/foreman/health p99', `${fixed(p99, 1)} ms`, '', ''],
-        ['/foreman/health max', `${fixed(max, 1)} ms`, '< 100 ms', verdict(healthOk)],
-        ['health polls (failed)', `${sorted.length} (${polled.failures})`, '', ''],
-        ['requests answered whole', `${done} of ${total}`, '', ''],
-        ['errors', `${errors.length}${timedOut ? ' (out of time)' : ''}`, '0', verdict(errorsOk)],
-        ['model loads', `${stats.loads} (${Object.entries(stats.loadsByModel).map(([m, n]) => `${m} ${n}`).join(', ')})`, `≤ ${2 * lanes}`, verdict(loadsOk)],
-        ['throughput', `${fixed(done / seconds, 0)} req/s over ${fixed(seconds, 1)} s`, '', ''],
-        ['foreman on a CPU / waiting for one', `${fixed((schedAfter.run - schedBefore.run) / 1e9, 1)} s / ${fixed((schedAfter.wait - schedBefore.wait) / 1e9, 1)} s of ${fixed(seconds, 1)} s`, '', ''],
-        ['load average (1 min) before → after', `${fixed(loadBefore, 1)} → ${fixed(os.loadavg()[0]!, 1)} on ${os.cpus().length} CPUs`, '', ''],
-        ['event subscribers at the end (dropped)', `${health.events?.subscribers ?? 'n/a'} (${health.events?.dropped ?? 'n/a'})`, '', ''],
-        ['event bytes waiting for readers (max seen)', `${fixed(polled.maxEventBytes / MB, 1)} MB`, '', ''],
-      ],
-    ));
-    console.log(`\nturns (model from second): ${turns.map((t) => `${t.model.replace(/:latest$/, '')} ${fixed(t.at / 1000, 1)}`).join(', ')}`);
+    console.log(
+      `\n## Soak: ${clients} clients, ${total} requests over ${lanes} models, ${subscribers} event subscribers (${stalled} never read); ${parallel} in flight, ${tps ? `${tps} tokens/s` : 'answers at full speed'}\n`,
+    );
+    console.log(
+      table(
+        ['measure', 'value', 'target', ''],
+        [
+          ['peak RSS (VmHWM)', `${fixed(mem.hwm / MB, 1)} MB`, '< 250 MB', verdict(rssOk)],
+          ['peak RSS (sampled VmRSS)', `${fixed(peakRss / MB, 1)} MB`, '', ''],
+          ['/foreman/health p50', `${fixed(percentile(sorted, 50), 1)} ms`, '', ''],
+          ['/foreman/health p99', `${fixed(p99, 1)} ms`, '', ''],
+          ['/foreman/health max', `${fixed(max, 1)} ms`, '< 100 ms', verdict(healthOk)],
+          ['health polls (failed)', `${sorted.length} (${polled.failures})`, '', ''],
+          ['requests answered whole', `${done} of ${total}`, '', ''],
+          ['errors', `${errors.length}${timedOut ? ' (out of time)' : ''}`, '0', verdict(errorsOk)],
+          [
+            'model loads',
+            `${stats.loads} (${Object.entries(stats.loadsByModel)
+              .map(([m, n]) => `${m} ${n}`)
+              .join(', ')})`,
+            `≤ ${2 * lanes}`,
+            verdict(loadsOk),
+          ],
+          ['throughput', `${fixed(done / seconds, 0)} req/s over ${fixed(seconds, 1)} s`, '', ''],
+          [
+            'foreman on a CPU / waiting for one',
+            `${fixed((schedAfter.run - schedBefore.run) / 1e9, 1)} s / ${fixed((schedAfter.wait - schedBefore.wait) / 1e9, 1)} s of ${fixed(seconds, 1)} s`,
+            '',
+            '',
+          ],
+          [
+            'load average (1 min) before → after',
+            `${fixed(loadBefore, 1)} → ${fixed(os.loadavg()[0]!, 1)} on ${os.cpus().length} CPUs`,
+            '',
+            '',
+          ],
+          ['event subscribers at the end (dropped)', `${health.events?.subscribers ?? 'n/a'} (${health.events?.dropped ?? 'n/a'})`, '', ''],
+          ['event bytes waiting for readers (max seen)', `${fixed(polled.maxEventBytes / MB, 1)} MB`, '', ''],
+        ],
+      ),
+    );
+    console.log(
+      `\nturns (model from second): ${turns.map((t) => `${t.model.replace(/:latest$/, '')} ${fixed(t.at / 1000, 1)}`).join(', ')}`,
+    );
     for (const e of errors.slice(0, 10)) console.log(`error: ${e}`);
     if (!(rssOk && healthOk && errorsOk && loadsOk)) process.exitCode = 1;
   } finally {

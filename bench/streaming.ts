@@ -28,7 +28,12 @@ interface Run {
 /** Lines are counted as bytes arrive; the bytes are kept so they can be checked after the clock stops. */
 async function stream(pool: Pool, tokens: number): Promise<Run> {
   const t0 = performance.now();
-  const res = await pool.request({ path: '/api/generate', method: 'POST', headers: { 'content-type': 'application/json' }, body: body(tokens) });
+  const res = await pool.request({
+    path: '/api/generate',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body(tokens),
+  });
   const chunks: Buffer[] = [];
   let lines = 0;
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -60,8 +65,20 @@ async function main(): Promise<void> {
     const foreman = await startForeman(sim.url);
     servers.push(foreman);
     const targets = [
-      { name: 'direct', pool: new Pool(sim.url, { connections: 1 }), rates: [] as number[], reads: [] as number[], lines: new Set<number>() },
-      { name: 'foreman', pool: new Pool(foreman.url, { connections: 1 }), rates: [] as number[], reads: [] as number[], lines: new Set<number>() },
+      {
+        name: 'direct',
+        pool: new Pool(sim.url, { connections: 1 }),
+        rates: [] as number[],
+        reads: [] as number[],
+        lines: new Set<number>(),
+      },
+      {
+        name: 'foreman',
+        pool: new Pool(foreman.url, { connections: 1 }),
+        rates: [] as number[],
+        reads: [] as number[],
+        lines: new Set<number>(),
+      },
     ];
     pools.push(...targets.map((t) => t.pool));
 
@@ -82,13 +99,19 @@ async function main(): Promise<void> {
     const [direct, viaForeman] = targets as [(typeof targets)[0], (typeof targets)[0]];
     const sameLines = direct.lines.size === 1 && [...viaForeman.lines].every((n) => direct.lines.has(n));
     console.log(`\n== streaming: one /api/generate NDJSON stream of ${TOKENS} tokens, ${REPS} runs each, interleaved ==`);
-    console.log(table(
-      ['target', 'lines/run', 'median reads/run', 'median chunks/s', 'min', 'max'],
-      targets.map((t) => [
-        t.name, [...t.lines].join(','), fixed(median(t.reads), 0),
-        fixed(median(t.rates), 0), fixed(Math.min(...t.rates), 0), fixed(Math.max(...t.rates), 0),
-      ]),
-    ));
+    console.log(
+      table(
+        ['target', 'lines/run', 'median reads/run', 'median chunks/s', 'min', 'max'],
+        targets.map((t) => [
+          t.name,
+          [...t.lines].join(','),
+          fixed(median(t.reads), 0),
+          fixed(median(t.rates), 0),
+          fixed(Math.min(...t.rates), 0),
+          fixed(Math.max(...t.rates), 0),
+        ]),
+      ),
+    );
     const ratio = median(viaForeman.rates) / median(direct.rates);
     console.log(`\nforeman/direct chunk rate: ${fixed(ratio)} (target ≥ 0.80, goal ≥ 0.95) → ${verdict(ratio >= 0.8, ratio >= 0.95)}`);
     console.log(`lines through foreman parse to the same count as direct: ${sameLines ? 'yes' : 'NO'}`);

@@ -136,9 +136,19 @@ async function run(c: number, seed: number): Promise<Run> {
     const store = await countStore(pool);
 
     return {
-      c, accepted: ids.length, seconds, latencies: latencies.sort((a, b) => a - b), errors, hooksDuring,
-      backlog: Math.max(0, ids.length - hooksDuring), drainSeconds,
-      sampled: sample.size, sampleFound, stored: store.total, expectedStored: WARMUP + ids.length, states: store.states,
+      c,
+      accepted: ids.length,
+      seconds,
+      latencies: latencies.sort((a, b) => a - b),
+      errors,
+      hooksDuring,
+      backlog: Math.max(0, ids.length - hooksDuring),
+      drainSeconds,
+      sampled: sample.size,
+      sampleFound,
+      stored: store.total,
+      expectedStored: WARMUP + ids.length,
+      states: store.states,
     };
   } finally {
     await pool?.close();
@@ -161,23 +171,39 @@ async function main(): Promise<void> {
   for (const c of CONCURRENCY) runs.push(await run(c, seed + c));
 
   console.log(`\n== submits: POST /jobs with a webhook, SQLite on disk, ${SECONDS} s per run, scheduler held by a 60 s model load ==`);
-  console.log(`node ${process.version}, ${os.cpus().length} cores, undici Pool with C keep-alive connections, ${WARMUP} warm-up submits per run`);
-  console.log(table(
-    ['C', 'accepted', 'submits/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'hooks sent/s', 'backlog', 'drain s', 'drain/s'],
-    runs.map((r) => [
-      r.c, r.accepted, fixed(r.accepted / r.seconds, 0), fixed(percentile(r.latencies, 50), 3), fixed(percentile(r.latencies, 99), 3),
-      fixed(r.latencies.at(-1) ?? NaN, 1), [...r.errors.values()].reduce((a, b) => a + b, 0), fixed(r.hooksDuring / r.seconds, 0),
-      r.backlog, fixed(r.drainSeconds, 2), r.backlog > 100 ? fixed(r.backlog / r.drainSeconds, 0) : '-',
-    ]),
-  ));
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores, undici Pool with C keep-alive connections, ${WARMUP} warm-up submits per run`,
+  );
+  console.log(
+    table(
+      ['C', 'accepted', 'submits/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'hooks sent/s', 'backlog', 'drain s', 'drain/s'],
+      runs.map((r) => [
+        r.c,
+        r.accepted,
+        fixed(r.accepted / r.seconds, 0),
+        fixed(percentile(r.latencies, 50), 3),
+        fixed(percentile(r.latencies, 99), 3),
+        fixed(r.latencies.at(-1) ?? NaN, 1),
+        [...r.errors.values()].reduce((a, b) => a + b, 0),
+        fixed(r.hooksDuring / r.seconds, 0),
+        r.backlog,
+        fixed(r.drainSeconds, 2),
+        r.backlog > 100 ? fixed(r.backlog / r.drainSeconds, 0) : '-',
+      ]),
+    ),
+  );
   console.log('hooks sent/s: job.queued webhooks delivered while submits ran; backlog: the ones left in the outbox at the end,');
   console.log('sent within "drain s" once submits stopped (drain/s = the dispatcher on an otherwise idle foreman)');
   let ok = true;
   for (const r of runs) {
     if (!Number.isFinite(r.drainSeconds)) console.log(`  C=${r.c}: the webhook backlog was not delivered within 30 s`);
     for (const [e, count] of r.errors) console.log(`  C=${r.c} error ×${count}: ${e}`);
-    const states = Object.entries(r.states).map(([s, k]) => `${s} ${k}`).join(', ');
-    console.log(`C=${r.c}: ${r.sampleFound}/${r.sampled} sampled 202'd ids found by GET /jobs/<id>; store holds ${r.stored} jobs (expected ${r.expectedStored}: ${states})`);
+    const states = Object.entries(r.states)
+      .map(([s, k]) => `${s} ${k}`)
+      .join(', ');
+    console.log(
+      `C=${r.c}: ${r.sampleFound}/${r.sampled} sampled 202'd ids found by GET /jobs/<id>; store holds ${r.stored} jobs (expected ${r.expectedStored}: ${states})`,
+    );
     if (r.sampleFound !== r.sampled || r.stored !== r.expectedStored || r.errors.size > 0 || !Number.isFinite(r.drainSeconds)) ok = false;
   }
   const best = Math.max(...runs.map((r) => r.accepted / r.seconds));

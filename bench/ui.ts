@@ -45,7 +45,14 @@ async function main(): Promise<void> {
   });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
   try {
     // 10,000 finished jobs, written straight to the store as history.
@@ -55,19 +62,43 @@ async function main(): Promise<void> {
       for (let i = 0; i < HISTORY_ROWS; i++) {
         const id = `job_bench${String(i).padStart(6, '0')}`;
         const t = now - (HISTORY_ROWS - i) * 1000;
-        store.insertJob({ id, source: i % 3 ? 'passthrough' : 'jobs', route: '/api/chat', api: 'chat', model: i % 2 ? 'llama3.2' : 'gemma3:1b', lane: i % 2 ? 'llama3.2:latest' : 'gemma3:1b', client: '127.0.0.1 bench', priority: 0, stream: true, createdAt: t, request: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}' });
+        store.insertJob({
+          id,
+          source: i % 3 ? 'passthrough' : 'jobs',
+          route: '/api/chat',
+          api: 'chat',
+          model: i % 2 ? 'llama3.2' : 'gemma3:1b',
+          lane: i % 2 ? 'llama3.2:latest' : 'gemma3:1b',
+          client: '127.0.0.1 bench',
+          priority: 0,
+          stream: true,
+          createdAt: t,
+          request: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}',
+        });
         store.markWorking(id, t + 10);
-        store.finishJob(id, { state: i % 17 ? 'succeeded' : 'failed', finishedAt: t + 500, statusCode: 200, response: '{"message":{"role":"assistant","content":"ok"},"done":true}', eval_count: 12, eval_duration: 240e6 });
+        store.finishJob(id, {
+          state: i % 17 ? 'succeeded' : 'failed',
+          finishedAt: t + 500,
+          statusCode: 200,
+          response: '{"message":{"role":"assistant","content":"ok"},"done":true}',
+          eval_count: 12,
+          eval_duration: 240e6,
+        });
       }
     })();
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const t0 = Date.now();
     await page.goto(`${stack.url}/ui/#/history`);
-    await page.getByText('job_bench009999').first().waitFor({ timeout: 30_000 }).catch(() => undefined);
+    await page
+      .getByText('job_bench009999')
+      .first()
+      .waitFor({ timeout: 30_000 })
+      .catch(() => undefined);
     const firstRowsMs = Date.now() - t0;
     const domRows = (await page.evaluate(`document.querySelectorAll('a[href*="#/jobs/"]').length`)) as number;
-    const topRow = async () => (await page.evaluate(`document.querySelector('[data-testid^="history-job_"]')?.getAttribute('data-testid') ?? ''`)) as string;
+    const topRow = async () =>
+      (await page.evaluate(`document.querySelector('[data-testid^="history-job_"]')?.getAttribute('data-testid') ?? ''`)) as string;
     const before = await topRow();
     await page.mouse.move(640, 500);
     const scroll = await frames(page, 4000, async () => {
@@ -81,7 +112,10 @@ async function main(): Promise<void> {
 
     // 8 answers streaming at 50 tokens/s each, all for one model (Ollama's parallel slots).
     const streams = Array.from({ length: STREAMS }, (_, i) =>
-      fetch(`${stack.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: `stream ${i} [[sim:tokens=700]]` }] }) }).then((r) => r.text()),
+      fetch(`${stack.url}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: `stream ${i} [[sim:tokens=700]]` }] }),
+      }).then((r) => r.text()),
     );
     await page.goto(`${stack.url}/ui/#/`);
     while (stack.foreman.scheduler.running < STREAMS) await page.waitForTimeout(20);
@@ -120,19 +154,32 @@ async function main(): Promise<void> {
     await Promise.all(streams);
 
     const rows: (string | number)[][] = [];
-    for (const [name, f] of [['history scroll (10k rows)', scroll], [`queue, ${STREAMS} streams`, queueFrames], ['transcript, streaming', transcriptFrames]] as const) {
+    for (const [name, f] of [
+      ['history scroll (10k rows)', scroll],
+      [`queue, ${STREAMS} streams`, queueFrames],
+      ['transcript, streaming', transcriptFrames],
+    ] as const) {
       const s = stats(f);
       rows.push([name, s.n, fixed(s.p50, 1), fixed(s.p95, 1), fixed(s.p99, 1), fixed(s.max, 1)]);
     }
-    console.log(`\n== ui: ${HISTORY_ROWS} history rows, ${STREAMS} streams at ${RATE} tokens/s, Chromium headless, ${os.cpus().length} cores ==`);
-    console.log(`history: first rows on screen after ${firstRowsMs} ms; ${domRows} row links in the DOM (virtualised); scrolled from ${before.replace('history-', '')} to ${after.replace('history-', '')}`);
+    console.log(
+      `\n== ui: ${HISTORY_ROWS} history rows, ${STREAMS} streams at ${RATE} tokens/s, Chromium headless, ${os.cpus().length} cores ==`,
+    );
+    console.log(
+      `history: first rows on screen after ${firstRowsMs} ms; ${domRows} row links in the DOM (virtualised); scrolled from ${before.replace('history-', '')} to ${after.replace('history-', '')}`,
+    );
     console.log(table(['frame times (ms)', 'frames', 'p50', 'p95', 'p99', 'max'], rows));
     const dom = stats(latencies.toDom);
     const frame = stats(latencies.toFrame);
-    console.log(table(['event → screen (ms)', 'samples', 'p50', 'p95', 'p99', 'max'], [
-      ['token event → DOM', dom.n, fixed(dom.p50, 1), fixed(dom.p95, 1), fixed(dom.p99, 1), fixed(dom.max, 1)],
-      ['token event → next frame', frame.n, fixed(frame.p50, 1), fixed(frame.p95, 1), fixed(frame.p99, 1), fixed(frame.max, 1)],
-    ]));
+    console.log(
+      table(
+        ['event → screen (ms)', 'samples', 'p50', 'p95', 'p99', 'max'],
+        [
+          ['token event → DOM', dom.n, fixed(dom.p50, 1), fixed(dom.p95, 1), fixed(dom.p99, 1), fixed(dom.max, 1)],
+          ['token event → next frame', frame.n, fixed(frame.p50, 1), fixed(frame.p95, 1), fixed(frame.p99, 1), fixed(frame.max, 1)],
+        ],
+      ),
+    );
   } finally {
     await browser.close();
     await stack.close();

@@ -13,7 +13,17 @@ import { Pool } from 'undici';
 import { stopAll, type Server } from './processes.js';
 import { envInt, fixed, percentile, table } from './report.js';
 import { startForeman, startReceiver, startSim } from './servers.js';
-import { JSON_HEADERS, MODEL, fetchReceived, jobFlags, newSecret, receivedCount, submitBody, waitUntil, type Delivery } from './jobs-client.js';
+import {
+  JSON_HEADERS,
+  MODEL,
+  fetchReceived,
+  jobFlags,
+  newSecret,
+  receivedCount,
+  submitBody,
+  waitUntil,
+  type Delivery,
+} from './jobs-client.js';
 
 const JOBS = envInt('BENCH_JOBS', 300);
 const PACED_JOBS = 50;
@@ -78,7 +88,10 @@ function summarize(p: Phase): Summary {
   for (const d of p.deliveries) {
     if (!d.signatureOk) badSignatures++;
     if (seen.has(d.id)) duplicates++;
-    else { seen.add(d.id); firsts.push(d); }
+    else {
+      seen.add(d.id);
+      firsts.push(d);
+    }
   }
   // Every job: exactly one event of each type, arriving in order.
   const byJob = new Map<string, Delivery[]>();
@@ -98,10 +111,14 @@ function summarize(p: Phase): Summary {
   const lastTerminal = Math.max(...firsts.filter((d) => d.type === 'job.succeeded').map((d) => d.eventAt));
   const seconds = (lastArrival - p.startedAt) / 1000;
   const rows = [...EVENTS, 'all'].map((type) => {
-    const lags = firsts.filter((d) => type === 'all' || d.type === type).map((d) => d.arrivedAt - d.eventAt).sort((a, b) => a - b);
+    const lags = firsts
+      .filter((d) => type === 'all' || d.type === type)
+      .map((d) => d.arrivedAt - d.eventAt)
+      .sort((a, b) => a - b);
     return [`${p.name} ${type}`, lags.length, fixed(percentile(lags, 50), 1), fixed(percentile(lags, 99), 1), fixed(lags.at(-1) ?? NaN, 1)];
   });
-  const line = `${p.name}: ${firsts.length} deliveries (${duplicates} duplicates) for ${p.ids.length} jobs in ${fixed(seconds, 2)} s from the first submit → ` +
+  const line =
+    `${p.name}: ${firsts.length} deliveries (${duplicates} duplicates) for ${p.ids.length} jobs in ${fixed(seconds, 2)} s from the first submit → ` +
     `${fixed(firsts.length / seconds, 0)} deliveries/s; last job finished ${fixed((lastTerminal - p.startedAt) / 1000, 2)} s in, ` +
     `last delivery ${fixed((lastArrival - lastTerminal) / 1000, 2)} s after that`;
   return { rows, problems, line };
@@ -130,9 +147,18 @@ async function main(): Promise<void> {
   }
 
   const summaries = phases.map(summarize);
-  console.log(`\n== webhooks: ${JOBS} generate jobs at once (then ${PACED_JOBS} paced ${PACE_MS} ms apart), 1 token each, simulator at full speed, receiver answering 200 ==`);
-  console.log(`node ${process.version}, ${os.cpus().length} cores; lag = arrival at the receiver − the event's timestamp (first delivery of each webhook-id)`);
-  console.log(table(['phase / event', 'deliveries', 'lag p50 ms', 'lag p99 ms', 'max ms'], summaries.flatMap((s) => s.rows)));
+  console.log(
+    `\n== webhooks: ${JOBS} generate jobs at once (then ${PACED_JOBS} paced ${PACE_MS} ms apart), 1 token each, simulator at full speed, receiver answering 200 ==`,
+  );
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores; lag = arrival at the receiver − the event's timestamp (first delivery of each webhook-id)`,
+  );
+  console.log(
+    table(
+      ['phase / event', 'deliveries', 'lag p50 ms', 'lag p99 ms', 'max ms'],
+      summaries.flatMap((s) => s.rows),
+    ),
+  );
   for (const s of summaries) console.log(s.line);
   const problems = summaries.flatMap((s, i) => s.problems.map((m) => `${phases[i]!.name}: ${m}`));
   for (const m of problems) console.log(`PROBLEM ${m}`);

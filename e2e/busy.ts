@@ -15,7 +15,11 @@ function post(stack: Stack, path: string, body: Record<string, unknown>): void {
 const ask = (content: string) => [{ role: 'user', content }];
 
 export async function busyQueue(stack: Stack): Promise<void> {
-  post(stack, '/v1/chat/completions', { model: 'llama3.2', stream: true, messages: ask('Write a long story about a river [[sim:tokens=2000]]') });
+  post(stack, '/v1/chat/completions', {
+    model: 'llama3.2',
+    stream: true,
+    messages: ask('Write a long story about a river [[sim:tokens=2000]]'),
+  });
   await expect.poll(() => stack.foreman.scheduler.running).toBe(1);
   post(stack, '/v1/chat/completions', { model: 'llama3.2', stream: true, messages: ask('next [[sim:tokens=2000]]') });
   post(stack, '/api/chat', { model: 'llama3.2', messages: ask('and then [[sim:tokens=2000]]') });

@@ -11,7 +11,10 @@ import type { ForemanConfig } from '../main/core/config.js';
 
 export const SHOTS = path.resolve('test-results', 'screenshots');
 
-export const test = base.extend<{ stackOptions: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; hosts?: number }; stack: Stack }>({
+export const test = base.extend<{
+  stackOptions: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; hosts?: number };
+  stack: Stack;
+}>({
   stackOptions: [{}, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack(stackOptions);
@@ -45,6 +48,10 @@ export function chat(stack: Stack, model: string, content: string, stream = fals
 }
 
 export async function submitJob(stack: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${stack.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return ((await res.json()) as { id: string }).id;
 }

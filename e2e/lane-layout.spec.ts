@@ -15,9 +15,12 @@ function overflowing(): string[] {
       const r = el.getBoundingClientRect();
       if (r.width === 0 && r.height === 0) continue;
       const where = `${card.getAttribute('data-testid')} ${name(el)}`;
-      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.push(`${where}: x ${r.left}–${r.right} outside ${box.left}–${box.right}`);
-      if (r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5) out.push(`${where}: y ${r.top}–${r.bottom} outside ${box.top}–${box.bottom}`);
-      if (el instanceof HTMLButtonElement && el.scrollWidth > el.clientWidth) out.push(`${where}: text cut (${el.scrollWidth} > ${el.clientWidth})`);
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5)
+        out.push(`${where}: x ${r.left}–${r.right} outside ${box.left}–${box.right}`);
+      if (r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+        out.push(`${where}: y ${r.top}–${r.bottom} outside ${box.top}–${box.bottom}`);
+      if (el instanceof HTMLButtonElement && el.scrollWidth > el.clientWidth)
+        out.push(`${where}: text cut (${el.scrollWidth} > ${el.clientWidth})`);
     }
     // A time that wraps ("1.8⏎s") has its text on two lines.
     for (const t of card.querySelectorAll('[title="Waiting for"], [title="Running for"]')) {
@@ -27,7 +30,8 @@ function overflowing(): string[] {
       if (lines.size > 1) out.push(`${card.getAttribute('data-testid')} ${name(t)}: wraps`);
     }
     for (const row of card.querySelectorAll('li.job')) {
-      if (!row.querySelector('[title="Waiting for"], [title="Running for"]') || !row.querySelector('button')) out.push(`${card.getAttribute('data-testid')} ${name(row)}: lost its time or Cancel`);
+      if (!row.querySelector('[title="Waiting for"], [title="Running for"]') || !row.querySelector('button'))
+        out.push(`${card.getAttribute('data-testid')} ${name(row)}: lost its time or Cancel`);
     }
   }
   return out;

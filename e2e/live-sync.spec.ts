@@ -11,7 +11,8 @@ test.describe('live sync', () => {
     // gemma3:1b runs once (the server learns its load time and speed), then makes room for llama3.2.
     await (await chat(stack, 'gemma3:1b', 'first [[sim:tokens=20]]')).text();
     await (await chat(stack, 'llama3.2', 'second [[sim:tokens=5]]')).text();
-    const lanes = async () => ((await (await fetch(`${stack.url}/foreman/queue`)).json()) as { lanes: { model: string }[] }).lanes.map((l) => l.model);
+    const lanes = async () =>
+      ((await (await fetch(`${stack.url}/foreman/queue`)).json()) as { lanes: { model: string }[] }).lanes.map((l) => l.model);
     await expect.poll(lanes, { timeout: 15_000 }).not.toContain('gemma3:1b');
 
     await page.goto(`${stack.url}/ui/`);

@@ -8,7 +8,16 @@ const GB = 1e9;
 
 test.use({
   stackOptions: {
-    sim: { vramMb: 8000, maxLoaded: 3, loadMs: 30, tokensPerSecond: 20, models: [{ name: 'alpha', sizeBytes: 2 * GB }, { name: 'beta', sizeBytes: 3 * GB }] },
+    sim: {
+      vramMb: 8000,
+      maxLoaded: 3,
+      loadMs: 30,
+      tokensPerSecond: 20,
+      models: [
+        { name: 'alpha', sizeBytes: 2 * GB },
+        { name: 'beta', sizeBytes: 3 * GB },
+      ],
+    },
   },
 });
 
@@ -24,7 +33,9 @@ test('shows the GPU budget learned from Ollama and each resident runner with its
   await expect(strip.locator('[data-lane="alpha:latest"]')).toContainText('GB');
   await expect(strip.locator('[data-lane="beta:latest"]')).toContainText('GB');
   // Two answers at once, one per model: both segments show work, side by side.
-  const answers = ['alpha', 'beta'].map((model) => post(stack.url, { model, messages: [{ role: 'user', content: 'hi [[sim:tokens=40]]' }] }));
+  const answers = ['alpha', 'beta'].map((model) =>
+    post(stack.url, { model, messages: [{ role: 'user', content: 'hi [[sim:tokens=40]]' }] }),
+  );
   await expect(strip.locator('.memory-runner.busy')).toHaveCount(2);
   await shot(page, 'memory-strip');
   await Promise.all(answers);
@@ -33,7 +44,9 @@ test('shows the GPU budget learned from Ollama and each resident runner with its
 
 test('names a lane by its runner: requests with another num_ctx wait in their own lane', async ({ page, stack }) => {
   stack.foreman.scheduler.pause();
-  const answers = [2048, 8192].map((num_ctx) => post(stack.url, { model: 'alpha', messages: [{ role: 'user', content: 'x' }], options: { num_ctx } }));
+  const answers = [2048, 8192].map((num_ctx) =>
+    post(stack.url, { model: 'alpha', messages: [{ role: 'user', content: 'x' }], options: { num_ctx } }),
+  );
   await expect(page.getByText('alpha:latest · num_ctx 8192')).toBeVisible();
   await expect(page.getByText('alpha:latest · num_ctx 2048')).toBeVisible();
   stack.foreman.scheduler.resume();

@@ -30,8 +30,16 @@ test.describe('README screenshots', () => {
         return post(i === 3 ? '/v1/chat/completions' : '/api/chat', { model, stream: true, messages });
       });
       await expect.poll(() => stack.foreman.scheduler.waiting).toBe(models.length);
-      const hooked = await submitJob(stack, { api: 'generate', request: { model: 'gemma3:1b', prompt: 'A haiku about queues' }, webhook: { url: ok.url } });
-      const failed = await submitJob(stack, { api: 'chat', request: { model: 'llama3.2', messages: [{ role: 'user', content: 'Summarise' }] }, webhook: { url: failing.url } });
+      const hooked = await submitJob(stack, {
+        api: 'generate',
+        request: { model: 'gemma3:1b', prompt: 'A haiku about queues' },
+        webhook: { url: ok.url },
+      });
+      const failed = await submitJob(stack, {
+        api: 'chat',
+        request: { model: 'llama3.2', messages: [{ role: 'user', content: 'Summarise' }] },
+        webhook: { url: failing.url },
+      });
       await fetch(`${stack.url}/foreman/resume`, { method: 'POST' });
       await Promise.all(answers.map(async (a) => (await a).text()));
       const state = async (id: string) => ((await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { state: string }).state;
@@ -49,7 +57,9 @@ test.describe('README screenshots', () => {
       await page.setViewportSize({ width: 1440, height: 500 });
       await shot(page, 'readme-timeline');
 
-      const { jobs } = (await (await fetch(`${stack.url}/foreman/jobs?state=succeeded&limit=100`)).json()) as { jobs: { id: string; route: string }[] };
+      const { jobs } = (await (await fetch(`${stack.url}/foreman/jobs?state=succeeded&limit=100`)).json()) as {
+        jobs: { id: string; route: string }[];
+      };
       const v1 = jobs.find((j) => j.route === '/v1/chat/completions')!;
       await page.goto(`${stack.url}/ui/#/jobs/${v1.id}`);
       await expect(page.getByTestId('transcript-response')).not.toBeEmpty();

@@ -12,7 +12,9 @@ test.describe('timeline labels', () => {
 
   test('long model names show whole or elided in the middle, with the whole name on hover', async ({ page, stack }) => {
     await (await chat(stack, 'llama3.2', 'a [[sim:tokens=3]]')).text();
-    await (await fetch(`${stack.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: 'a' }) })).text();
+    await (
+      await fetch(`${stack.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: 'a' }) })
+    ).text();
     await (await chat(stack, LONG, 'b [[sim:tokens=3]]')).text();
     await page.goto(`${stack.url}/ui/#/timeline`);
     for (const width of [800, 1440]) {
@@ -23,7 +25,9 @@ test.describe('timeline labels', () => {
         const text = (await label.textContent())!;
         if (text !== model) {
           const [start, end] = text.split('…');
-          expect(model.startsWith(start!) && model.endsWith(end!) && start!.length > 0 && end!.length > 0, `${text} at ${width} px`).toBe(true);
+          expect(model.startsWith(start!) && model.endsWith(end!) && start!.length > 0 && end!.length > 0, `${text} at ${width} px`).toBe(
+            true,
+          );
         }
         // Drawn whole: inside the chart, and no CSS clipping of its own.
         const fits = await label.evaluate((el) => {

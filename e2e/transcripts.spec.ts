@@ -33,8 +33,16 @@ const ROUTES: { name: string; path: string; body: Obj; embedding?: boolean; figu
   { name: 'native generate', path: '/api/generate', body: { model: 'llama3.2', prompt: 'tell me [[sim:tokens=12]]', stream: false } },
   { name: 'chat completions', path: '/v1/chat/completions', body: chat },
   { name: 'chat completions, streamed', path: '/v1/chat/completions', body: { ...chat, stream: true } },
-  { name: 'chat completions, streamed with usage', path: '/v1/chat/completions', body: { ...chat, stream: true, stream_options: { include_usage: true } } },
-  { name: 'completions, streamed', path: '/v1/completions', body: { model: 'llama3.2', prompt: 'tell me [[sim:tokens=12]]', stream: true } },
+  {
+    name: 'chat completions, streamed with usage',
+    path: '/v1/chat/completions',
+    body: { ...chat, stream: true, stream_options: { include_usage: true } },
+  },
+  {
+    name: 'completions, streamed',
+    path: '/v1/completions',
+    body: { model: 'llama3.2', prompt: 'tell me [[sim:tokens=12]]', stream: true },
+  },
   { name: 'responses', path: '/v1/responses', body: { model: 'llama3.2', input: 'tell me [[sim:tokens=12]]' } },
   { name: 'responses, streamed', path: '/v1/responses', body: { model: 'llama3.2', input: 'tell me [[sim:tokens=12]]', stream: true } },
   { name: 'native embed', path: '/api/embed', body: { model: 'nomic-embed-text', input: ['a', 'b'] }, embedding: true },
@@ -51,7 +59,8 @@ test.describe('finished transcripts', () => {
       const res = await fetch(`${stack.url}${route.path}`, { method: 'POST', body: JSON.stringify(route.body) });
       expect(res.status).toBe(200);
       const body = await res.text();
-      const list = async () => ((await (await fetch(`${stack.url}/foreman/jobs?limit=1`)).json()) as { jobs: { id: string; state: string }[] }).jobs[0];
+      const list = async () =>
+        ((await (await fetch(`${stack.url}/foreman/jobs?limit=1`)).json()) as { jobs: { id: string; state: string }[] }).jobs[0];
       await expect.poll(async () => (await list())?.state).toBe('succeeded');
       const id = (await list())!.id;
 

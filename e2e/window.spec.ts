@@ -43,7 +43,9 @@ test.describe('queue', () => {
     expect(stack.sim.stats().requests).toBe(0);
     await shot(page, 'paused');
     await page.getByRole('button', { name: 'Resume queue' }).click();
-    await expect.poll(async () => ((await (await fetch(`${stack.url}/jobs/${keep}`)).json()) as { state: string }).state, { timeout: 15_000 }).toBe('succeeded');
+    await expect
+      .poll(async () => ((await (await fetch(`${stack.url}/jobs/${keep}`)).json()) as { state: string }).state, { timeout: 15_000 })
+      .toBe('succeeded');
   });
 });
 
@@ -110,7 +112,8 @@ test.describe('timeline', () => {
     await fetch(`${stack.url}/foreman/resume`, { method: 'POST' });
     await Promise.all(answers.map(async (a) => (await a).text()));
     await page.goto(`${stack.url}/ui/#/timeline`);
-    for (const m of ['llama3.2:latest', 'gemma3:1b', 'mistral:latest']) await expect(page.getByTestId(`segment-${m}`).first()).toBeVisible();
+    for (const m of ['llama3.2:latest', 'gemma3:1b', 'mistral:latest'])
+      await expect(page.getByTestId(`segment-${m}`).first()).toBeVisible();
     await expect(page.getByTestId('counter-loads')).toContainText('3');
     await expect(page.getByTestId('counter-avoided')).toContainText('3');
     await shot(page, 'timeline');
@@ -129,7 +132,10 @@ test.describe('restart', () => {
     const again = await startForeman(testConfig(stack.simUrl, { listenPort: port }, stack.dataDir));
     try {
       await fetch(`${again.url}/foreman/pause`, { method: 'POST' });
-      const id = await submitJob({ ...stack, url: again.url } as typeof stack, { api: 'generate', request: { model: 'llama3.2', prompt: 'after restart' } });
+      const id = await submitJob({ ...stack, url: again.url } as typeof stack, {
+        api: 'generate',
+        request: { model: 'llama3.2', prompt: 'after restart' },
+      });
       await expect(page.getByTestId(`job-${id}`)).toBeVisible({ timeout: 15_000 });
       await expect(status).toHaveAttribute('data-state', 'live');
       await shot(page, 'after-restart');

@@ -36,7 +36,11 @@ function fail(message) {
 
 /** Top-level node_modules folders of every production dependency, from npm's own tree. */
 function productionPackages() {
-  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8', shell: process.platform === 'win32' });
+  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+    cwd: root,
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  });
   if (r.status !== 0) fail(`npm ls failed:\n${r.stderr}`);
   const tops = new Set();
   for (const line of r.stdout.split('\n')) {
@@ -51,12 +55,24 @@ function stageApp() {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   fs.rmSync(path.join(root, '.stage'), { recursive: true, force: true });
   fs.mkdirSync(stage, { recursive: true });
-  const appPkg = { name: pkg.name, productName: 'foreman', version: pkg.version, description: pkg.description, license: pkg.license, type: pkg.type, main: pkg.main, dependencies: pkg.dependencies };
+  const appPkg = {
+    name: pkg.name,
+    productName: 'foreman',
+    version: pkg.version,
+    description: pkg.description,
+    license: pkg.license,
+    type: pkg.type,
+    main: pkg.main,
+    dependencies: pkg.dependencies,
+  };
   fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(appPkg, null, 2)}\n`);
   const skip = (src) => !/\.test\.(js|js\.map|d\.ts)$/.test(src) && !src.includes(`${path.sep}test-support`);
   fs.cpSync(path.join(root, 'dist', 'main'), path.join(stage, 'dist', 'main'), { recursive: true, filter: skip });
   fs.cpSync(path.join(root, 'dist', 'renderer'), path.join(stage, 'dist', 'renderer'), { recursive: true });
-  fs.cpSync(path.join(root, 'main', 'shell', 'icons'), path.join(stage, 'main', 'shell', 'icons'), { recursive: true, filter: (s) => !s.endsWith('.mjs') });
+  fs.cpSync(path.join(root, 'main', 'shell', 'icons'), path.join(stage, 'main', 'shell', 'icons'), {
+    recursive: true,
+    filter: (s) => !s.endsWith('.mjs'),
+  });
   const packages = productionPackages();
   for (const p of packages) fs.cpSync(path.join(root, p), path.join(stage, p), { recursive: true, dereference: true });
   // The Node build must not survive into the app: the rebuild writes a fresh one.
@@ -70,8 +86,10 @@ async function validateConfig() {
   const { DebugLogger } = require('builder-util');
   const config = await getConfig(root, path.join(root, 'electron-builder.yml'), null);
   await validateConfiguration(config, new DebugLogger(false));
-  console.log(`electron-builder.yml is valid for electron-builder ${require('app-builder-lib/package.json').version}: ` +
-    `${['linux', 'mac', 'win'].map((os) => `${os} ${JSON.stringify(config[os]?.target)}`).join(', ')}`);
+  console.log(
+    `electron-builder.yml is valid for electron-builder ${require('app-builder-lib/package.json').version}: ` +
+      `${['linux', 'mac', 'win'].map((os) => `${os} ${JSON.stringify(config[os]?.target)}`).join(', ')}`,
+  );
   return config;
 }
 
@@ -79,9 +97,17 @@ async function rebuildForElectron(electronVersion) {
   const { rebuild } = await import('@electron/rebuild');
   // npm passes the user's `nodedir` (here /usr, for Node's headers) to child processes; node-gyp would
   // then build against Node's headers while claiming Electron as the target.
-  for (const key of Object.keys(process.env)) if (/^npm_config_(nodedir|target|runtime|disturl|dist_url)$/i.test(key)) delete process.env[key];
+  for (const key of Object.keys(process.env))
+    if (/^npm_config_(nodedir|target|runtime|disturl|dist_url)$/i.test(key)) delete process.env[key];
   console.log(`rebuilding better-sqlite3 for Electron ${electronVersion} in ${path.relative(root, stage)}`);
-  await rebuild({ buildPath: stage, electronVersion, onlyModules: ['better-sqlite3'], force: true, buildFromSource: true, mode: 'sequential' });
+  await rebuild({
+    buildPath: stage,
+    electronVersion,
+    onlyModules: ['better-sqlite3'],
+    force: true,
+    buildFromSource: true,
+    mode: 'sequential',
+  });
 }
 
 /** A V8-API addon exports `node_register_module_v<ABI>`; it must be Electron's ABI, not Node's. */
@@ -91,7 +117,8 @@ function checkAbi(abi) {
   if (!fs.existsSync(file)) fail(`no ${path.relative(root, file)} after the rebuild`);
   const bytes = fs.readFileSync(file).toString('latin1');
   const found = [...new Set(bytes.match(/node_register_module_v\d+/g) ?? [])];
-  if (!found.includes(`node_register_module_v${abi}`)) fail(`better-sqlite3 was built for ${found.join(', ') || 'no known ABI'}, not Electron's ABI ${abi}`);
+  if (!found.includes(`node_register_module_v${abi}`))
+    fail(`better-sqlite3 was built for ${found.join(', ') || 'no known ABI'}, not Electron's ABI ${abi}`);
   console.log(`better-sqlite3 in the app has Electron's ABI ${abi}`);
 }
 
@@ -107,7 +134,8 @@ const abi = fs.readFileSync(path.join(path.dirname(require.resolve('electron/pac
 async function main() {
   run('npm', ['run', '-s', 'build']);
   const config = await validateConfig();
-  if (config.electronVersion !== electronPkg.version) fail(`electron-builder.yml says Electron ${config.electronVersion}, node_modules has ${electronPkg.version}`);
+  if (config.electronVersion !== electronPkg.version)
+    fail(`electron-builder.yml says Electron ${config.electronVersion}, node_modules has ${electronPkg.version}`);
   stageApp();
   if (check) {
     checkDevTree();
@@ -121,7 +149,14 @@ async function main() {
       fail(`rebuilding better-sqlite3 for Electron failed (node-gyp needs Electron's headers from electronjs.org): ${err.message}`);
     }
     checkAbi(abi);
-    run(process.execPath, [require.resolve('electron-builder/cli.js'), '--config', 'electron-builder.yml', '--publish', 'never', ...builderArgs]);
+    run(process.execPath, [
+      require.resolve('electron-builder/cli.js'),
+      '--config',
+      'electron-builder.yml',
+      '--publish',
+      'never',
+      ...builderArgs,
+    ]);
   } finally {
     checkDevTree();
   }

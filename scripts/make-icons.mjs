@@ -46,13 +46,18 @@ function png(size, rgba) {
 
 const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
 const disc = (cx, cy, r) => (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-const ring = (cx, cy, r1, r2) => (x, y) => { const d = (x - cx) ** 2 + (y - cy) ** 2; return d <= r1 * r1 && d >= r2 * r2; };
-const rect = (x0, y0, x1, y1, r = 0) => (x, y) => {
-  if (x < x0 || x > x1 || y < y0 || y > y1) return false;
-  const dx = Math.max(x0 + r - x, 0, x - (x1 - r));
-  const dy = Math.max(y0 + r - y, 0, y - (y1 - r));
-  return dx * dx + dy * dy <= r * r;
+const ring = (cx, cy, r1, r2) => (x, y) => {
+  const d = (x - cx) ** 2 + (y - cy) ** 2;
+  return d <= r1 * r1 && d >= r2 * r2;
 };
+const rect =
+  (x0, y0, x1, y1, r = 0) =>
+  (x, y) => {
+    if (x < x0 || x > x1 || y < y0 || y > y1) return false;
+    const dx = Math.max(x0 + r - x, 0, x - (x1 - r));
+    const dy = Math.max(y0 + r - y, 0, y - (y1 - r));
+    return dx * dx + dy * dy <= r * r;
+  };
 
 /** Layers drawn in order: [inside(x, y) for x, y in 0..1, '#rrggbb']. */
 function render(size, layers) {
@@ -60,14 +65,23 @@ function render(size, layers) {
   const S = 4;
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < S; sy++) {
         for (let sx = 0; sx < S; sx++) {
           const x = (px + (sx + 0.5) / S) / size;
           const y = (py + (sy + 0.5) / S) / size;
           let color = null;
           for (const [inside, c] of layers) if (inside(x, y)) color = c;
-          if (color) { const [cr, cg, cb] = hex(color); r += cr; g += cg; b += cb; a++; }
+          if (color) {
+            const [cr, cg, cb] = hex(color);
+            r += cr;
+            g += cg;
+            b += cb;
+            a++;
+          }
         }
       }
       const i = (py * size + px) * 4;
@@ -84,9 +98,19 @@ const THEMES = {
 };
 const SHAPES = {
   idle: (t) => [[ring(0.5, 0.5, 0.42, 0.27), t.glyph]],
-  working: (t) => [[ring(0.5, 0.5, 0.42, 0.27), t.accent], [disc(0.5, 0.5, 0.15), t.accent]],
-  paused: (t) => [[rect(0.22, 0.16, 0.42, 0.84, 0.05), t.paused], [rect(0.58, 0.16, 0.78, 0.84, 0.05), t.paused]],
-  problem: (t) => [[disc(0.5, 0.5, 0.47), t.problem], [rect(0.42, 0.18, 0.58, 0.6, 0.06), '#ffffff'], [disc(0.5, 0.76, 0.085), '#ffffff']],
+  working: (t) => [
+    [ring(0.5, 0.5, 0.42, 0.27), t.accent],
+    [disc(0.5, 0.5, 0.15), t.accent],
+  ],
+  paused: (t) => [
+    [rect(0.22, 0.16, 0.42, 0.84, 0.05), t.paused],
+    [rect(0.58, 0.16, 0.78, 0.84, 0.05), t.paused],
+  ],
+  problem: (t) => [
+    [disc(0.5, 0.5, 0.47), t.problem],
+    [rect(0.42, 0.18, 0.58, 0.6, 0.06), '#ffffff'],
+    [disc(0.5, 0.76, 0.085), '#ffffff'],
+  ],
 };
 
 const iconsDir = path.join(root, 'main/shell/icons');
@@ -101,6 +125,12 @@ for (const [theme, colors] of Object.entries(THEMES)) {
 fs.mkdirSync(path.join(root, 'packaging'), { recursive: true });
 fs.writeFileSync(
   path.join(root, 'packaging/icon.png'),
-  render(512, [[rect(0.06, 0.06, 0.94, 0.94, 0.2), '#1f2328'], [ring(0.5, 0.5, 0.3, 0.19), '#4493f8'], [disc(0.5, 0.5, 0.105), '#4493f8']]),
+  render(512, [
+    [rect(0.06, 0.06, 0.94, 0.94, 0.2), '#1f2328'],
+    [ring(0.5, 0.5, 0.3, 0.19), '#4493f8'],
+    [disc(0.5, 0.5, 0.105), '#4493f8'],
+  ]),
 );
-console.log(`wrote ${Object.keys(THEMES).length * Object.keys(SHAPES).length * 2} tray icons to ${path.relative(root, iconsDir)} and packaging/icon.png`);
+console.log(
+  `wrote ${Object.keys(THEMES).length * Object.keys(SHAPES).length * 2} tray icons to ${path.relative(root, iconsDir)} and packaging/icon.png`,
+);

@@ -19,7 +19,14 @@ export interface JobFigures {
 }
 
 /** The figure fields, in the order Ollama writes them on the final chunk. */
-export const FIGURE_KEYS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration'] as const;
+export const FIGURE_KEYS = [
+  'total_duration',
+  'load_duration',
+  'prompt_eval_count',
+  'prompt_eval_duration',
+  'eval_count',
+  'eval_duration',
+] as const;
 
 /** The figures present (as numbers) on an object, and nothing else. */
 export function pickFigures(o: Partial<Record<(typeof FIGURE_KEYS)[number], unknown>>): JobFigures {

@@ -114,7 +114,11 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
   const monitors = config.upstreams.map((u) =>
     createHostMonitor({
       id: u.id,
-      client: createOllamaClient({ upstream: u.address, connections: Math.max(16, config.concurrency * 2), upstreamTimeoutMs: config.upstreamTimeoutMs }),
+      client: createOllamaClient({
+        upstream: u.address,
+        connections: Math.max(16, config.concurrency * 2),
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+      }),
       hub,
       scheduler,
       clock,
@@ -134,7 +138,9 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
   const metrics = createMetrics({ scheduler, models });
 
   let url = '';
-  const jobs = store.asyncJobs((job, type, now) => eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }));
+  const jobs = store.asyncJobs((job, type, now) =>
+    eventBody(job, type, now, { baseUrl: () => url, maxResultBytes: config.webhookMaxResultBytes }),
+  );
   const webhookPolicy: AddressPolicy = { allowLoopback: true, allowPrivate: config.webhookAllowPrivate };
   const dispatcher = createWebhookDispatcher({
     deliveries: store.deliveries,
@@ -161,7 +167,16 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
         },
       })
     : null;
-  const runner = createJobRunner({ store, jobs, scheduler, upstreams, clock, board, retry: options.jobRetry, onTransition: () => signals.emit('transition') });
+  const runner = createJobRunner({
+    store,
+    jobs,
+    scheduler,
+    upstreams,
+    clock,
+    board,
+    retry: options.jobRetry,
+    onTransition: () => signals.emit('transition'),
+  });
 
   // The wiring: who hears what.
   signals.on('dispatch', (e) => {
@@ -175,7 +190,8 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
     metrics.onFinished(row);
     memoryFeed.changed();
     const load = row.load_duration;
-    if (load !== undefined && load > REAL_LOAD_NS) hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
+    if (load !== undefined && load > REAL_LOAD_NS)
+      hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
   });
   signals.on('hostChanged', () => memoryFeed.changed());
   signals.on('transition', () => dispatcher.kick());

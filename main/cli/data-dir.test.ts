@@ -14,10 +14,25 @@ afterAll(killSpawned);
 
 /** Runs `foreman serve` to its end (it is expected to refuse to start). */
 function serveToExit(dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'main/cli/foreman.ts'),
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      sim.url,
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -25,7 +40,8 @@ function serveToExit(dataDir: string): Promise<{ code: number | null; stdout: st
   return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-const chat = (url: string) => fetch(`${url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}' });
+const chat = (url: string) =>
+  fetch(`${url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}' });
 
 describe('one foreman per data directory', () => {
   it('a second instance on the same directory exits 1 with one line naming the first one’s pid and the directory', async () => {
@@ -34,7 +50,9 @@ describe('one foreman per data directory', () => {
     const second = await serveToExit(dataDir);
     expect(second.code).toBe(1);
     expect(second.stdout).toBe('');
-    expect(second.stderr).toBe(`foreman: another foreman (pid ${first.proc.pid}) is using the data directory ${dataDir}; stop it, or start this one with another --data-dir\n`);
+    expect(second.stderr).toBe(
+      `foreman: another foreman (pid ${first.proc.pid}) is using the data directory ${dataDir}; stop it, or start this one with another --data-dir\n`,
+    );
     // The first one was not disturbed.
     expect((await chat(first.url)).status).toBe(200);
     first.proc.kill('SIGTERM');
@@ -44,7 +62,11 @@ describe('one foreman per data directory', () => {
   it('a lock left by a killed instance does not stop the next start, and no history is lost', async () => {
     const dataDir = tempDir();
     const first = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', dataDir]);
-    const submitted = await fetch(`${first.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"api":"generate","request":{"model":"llama3.2","prompt":"hi"}}' });
+    const submitted = await fetch(`${first.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"api":"generate","request":{"model":"llama3.2","prompt":"hi"}}',
+    });
     expect(submitted.status).toBe(202);
     const { id } = (await submitted.json()) as { id: string };
     first.proc.kill('SIGKILL');

@@ -24,7 +24,11 @@ function spawnDemo(args: string[], env: NodeJS.ProcessEnv): Promise<Spawned> {
 
 /** Runs the demo to its end (it is expected to refuse to start). */
 function demoToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', DEMO, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', DEMO, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -47,7 +51,8 @@ describe('npm run demo', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', DEMO, '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: npm run demo -- \[--hosts N\] \[--traffic\] \[foreman serve options\]\n/);
-    for (const text of ['--hosts N', '--traffic', '--listen HOST:PORT', '--data-dir DIR', 'npm run serve -- --help']) expect(r.stdout).toContain(text);
+    for (const text of ['--hosts N', '--traffic', '--listen HOST:PORT', '--data-dir DIR', 'npm run serve -- --help'])
+      expect(r.stdout).toContain(text);
   });
 
   it('refuses a bad option in one line with exit code 2', async () => {
@@ -64,9 +69,15 @@ describe('npm run demo', () => {
     expect(sims).toHaveLength(2);
     const ids = sims.map((u) => new URL(u).host);
     await expect
-      .poll(async () => ((await (await fetch(`${d.url}/foreman/queue`)).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]), { timeout: 5000, interval: 100 })
+      .poll(async () => ((await (await fetch(`${d.url}/foreman/queue`)).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]), {
+        timeout: 5000,
+        interval: 100,
+      })
       .toEqual(ids.map((id) => [id, 'up']));
-    const res = await fetch(`${d.url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","stream":false,"messages":[{"role":"user","content":"hi [[sim:tokens=3]]"}]}' });
+    const res = await fetch(`${d.url}/api/chat`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","stream":false,"messages":[{"role":"user","content":"hi [[sim:tokens=3]]"}]}',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { done: boolean }).done).toBe(true);
     const { jobs } = (await (await fetch(`${d.url}/foreman/jobs?limit=10`)).json()) as { jobs: JobSummary[] };
@@ -105,7 +116,9 @@ describe('npm run demo', () => {
     squatter.close();
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`demo: 127.0.0.1:${port} is already in use (a foreman, or another demo?); start the demo on another port: npm run demo -- --listen 127.0.0.1:${port + 1}\n`);
+    expect(r.stderr).toBe(
+      `demo: 127.0.0.1:${port} is already in use (a foreman, or another demo?); start the demo on another port: npm run demo -- --listen 127.0.0.1:${port + 1}\n`,
+    );
   });
 
   it('--traffic keeps mixed work flowing (models, streams, /jobs with webhook retries), bounded and on loopback, until it stops', async () => {
@@ -125,7 +138,9 @@ describe('npm run demo', () => {
             streamed: jobs.some((j) => j.stream && j.state === 'succeeded'),
             sources: [...new Set(jobs.map((j) => j.source))].sort(),
             retried: deliveries.some((x) => x.attempt_count >= 2 && x.state === 'delivered'),
-            loopbackOnly: deliveries.every((x) => x.url.startsWith('http://127.0.0.1:')) && jobs.every((j) => j.client === null || /^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)( |$)/.test(j.client)),
+            loopbackOnly:
+              deliveries.every((x) => x.url.startsWith('http://127.0.0.1:')) &&
+              jobs.every((j) => j.client === null || /^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)( |$)/.test(j.client)),
           };
         },
         // Retries take seconds, more on a busy machine; the poll ends as soon as everything showed.

@@ -98,7 +98,8 @@ function startReceiver(onAttempt: () => void): Promise<http.Server> {
 
 export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
   const host = new URL(options.url).hostname.replace(/^\[|\]$/g, '');
-  if (host !== 'localhost' && host !== '::1' && !/^127\./.test(host)) throw new Error(`demo traffic goes to loopback only, not ${options.url}`);
+  if (host !== 'localhost' && host !== '::1' && !/^127\./.test(host))
+    throw new Error(`demo traffic goes to loopback only, not ${options.url}`);
   const random = options.random ?? Math.random;
   const burst = options.burst ?? 8;
   const burstGapMs = options.burstGapMs ?? 400;

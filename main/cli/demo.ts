@@ -102,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
 
   const sims: Simulator[] = [];
   const closeSims = () => Promise.all(sims.map((s) => s.close()));
-  for (let i = 0; i < hostCount; i++) sims.push(createSimulator({ loadMs: 800, tokensPerSecond: 25, maxLoaded: 1, defaultTokens: ANSWER_TOKENS }));
+  for (let i = 0; i < hostCount; i++)
+    sims.push(createSimulator({ loadMs: 800, tokensPerSecond: 25, maxLoaded: 1, defaultTokens: ANSWER_TOKENS }));
   const simUrls = await Promise.all(sims.map((s) => s.listen(0, '127.0.0.1')));
   let config: ForemanConfig;
   try {
@@ -128,7 +129,10 @@ async function main(argv: string[]): Promise<number> {
     await cleanUp();
     if (err instanceof DataDirLockedError && ownDir) {
       const holder = err.holder.pid === null ? 'another demo' : `another demo (pid ${err.holder.pid})`;
-      return fail(`${holder} is already running on ${where}${err.holder.url ? `, its window at ${err.holder.url}/ui/` : ''}; stop it, or start this one on another port: ${nextPort}`, 1);
+      return fail(
+        `${holder} is already running on ${where}${err.holder.url ? `, its window at ${err.holder.url}/ui/` : ''}; stop it, or start this one on another port: ${nextPort}`,
+        1,
+      );
     }
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       return fail(`${where} is already in use (a foreman, or another demo?); start the demo on another port: ${nextPort}`, 1);
@@ -171,12 +175,20 @@ function banner(foreman: Foreman, simUrls: readonly string[], config: ForemanCon
   const several = simUrls.length > 1;
   const upstreams = several
     ? `${simUrls.length} Ollama simulators (demo hosts, each with room for one model, 0.8 s loads), fronted as one Ollama:
-${simUrls.map((s, i) => `  host ${i + 1}: ${s}
-`).join('')}`
+${simUrls
+  .map(
+    (s, i) => `  host ${i + 1}: ${s}
+`,
+  )
+  .join('')}`
     : `Ollama simulator (demo upstream, one model resident, 0.8 s loads) on ${simUrls[0]}
 `;
-  const stats = simUrls.map((s) => `  curl -s ${s}/__sim/stats | head -c 300; echo
-`).join('');
+  const stats = simUrls
+    .map(
+      (s) => `  curl -s ${s}/__sim/stats | head -c 300; echo
+`,
+    )
+    .join('');
   const watching = flow
     ? `Traffic: waves of mixed work for llama3.2, qwen3:0.6b, gemma3:1b, mistral and nomic-embed-text, and /jobs
 whose webhooks go to ${flow.receiverUrl} (first attempts fail, so retries show). Watch the window.

@@ -10,7 +10,11 @@ const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 /** Runs `foreman` to its end with only the environment given (no OLLAMA_HOST or FOREMAN_* from the shell). */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OLLAMA_HOST' && !k.startsWith('FOREMAN_')));
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...clean, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...clean, ...env },
+  });
 }
 
 let sim: Spawned;
@@ -24,7 +28,10 @@ describe('foreman serve', () => {
     const f = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()]);
     expect(f.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(f.url).not.toMatch(/:0$/);
-    const res = await fetch(`${f.url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}' });
+    const res = await fetch(`${f.url}/api/chat`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { done: boolean }).done).toBe(true);
     f.proc.kill('SIGTERM');
@@ -49,7 +56,12 @@ describe('foreman serve', () => {
 
   it('takes every option from FOREMAN_* variables', async () => {
     const dataDir = tempDir();
-    const f = await spawnForeman([], { FOREMAN_LISTEN: '127.0.0.1:0', FOREMAN_UPSTREAM: sim.url, FOREMAN_DATA_DIR: dataDir, FOREMAN_MAX_QUEUE: '7' });
+    const f = await spawnForeman([], {
+      FOREMAN_LISTEN: '127.0.0.1:0',
+      FOREMAN_UPSTREAM: sim.url,
+      FOREMAN_DATA_DIR: dataDir,
+      FOREMAN_MAX_QUEUE: '7',
+    });
     expect(f.output()).toContain(`data: ${dataDir}`);
     expect(f.output()).toContain(`upstream Ollama: ${sim.url}`);
     const version = await fetch(`${f.url}/api/version`);
@@ -61,7 +73,22 @@ describe('foreman serve', () => {
   it('says plainly when its port is taken', async () => {
     const first = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()]);
     const port = new URL(first.url).port;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--listen', `127.0.0.1:${port}`, '--upstream', sim.url, '--data-dir', tempDir()], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'main/cli/foreman.ts'),
+        'serve',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--upstream',
+        sim.url,
+        '--data-dir',
+        tempDir(),
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
     first.proc.kill('SIGTERM');
@@ -69,15 +96,32 @@ describe('foreman serve', () => {
   });
 
   it('refuses a bad option with a clear message and exit code 2', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--concurrency', 'lots'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--concurrency', 'lots'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--concurrency wants a whole number');
   });
 
   it('lists every option with its environment variable in --help', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/foreman.ts'), 'serve', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
-    for (const name of ['--listen', '--upstream', '--data-dir', '--concurrency', '--max-wait-ms', '--max-queue', '--webhook-secret', '--webhook-retries', '--manage-ollama', '--ollama-bin']) {
+    for (const name of [
+      '--listen',
+      '--upstream',
+      '--data-dir',
+      '--concurrency',
+      '--max-wait-ms',
+      '--max-queue',
+      '--webhook-secret',
+      '--webhook-retries',
+      '--manage-ollama',
+      '--ollama-bin',
+    ]) {
       expect(r.stdout).toContain(name);
     }
     expect(r.stdout).toContain('FOREMAN_MAX_WAIT_MS');
@@ -86,7 +130,15 @@ describe('foreman serve', () => {
   it('says in --help what each value is', () => {
     const r = cli(['serve', '--help']);
     expect(r.status).toBe(0);
-    for (const line of ['--listen HOST:PORT', '--upstream URL', '--concurrency N', '--gpu-memory SIZE', '--max-wait-ms N', '--webhook-retries DURATION,…', '--data-dir DIR']) {
+    for (const line of [
+      '--listen HOST:PORT',
+      '--upstream URL',
+      '--concurrency N',
+      '--gpu-memory SIZE',
+      '--max-wait-ms N',
+      '--webhook-retries DURATION,…',
+      '--data-dir DIR',
+    ]) {
       expect(r.stdout).toContain(`  ${line}\n`);
     }
     expect(r.stdout).not.toMatch(/ VALUE\n/);
@@ -104,11 +156,23 @@ describe('foreman serve', () => {
     [['--upstream', 'ftp://10.0.0.2'], {}, '--upstream "ftp://10.0.0.2": foreman reaches Ollama over http or https, not ftp'],
     [['--upstream', 'localhost:11434x'], {}, '--upstream "localhost:11434x": the port "11434x" is not a number from 1 to 65535'],
     [[], { FOREMAN_UPSTREAM: 'http://my ollama' }, 'FOREMAN_UPSTREAM "http://my ollama": "my ollama" is not a host name or an IP address'],
-    [[], { OLLAMA_HOST: '127.0.0.1:99999' }, 'OLLAMA_HOST "127.0.0.1:99999": the port "99999" is not a number from 1 to 65535 (foreman reads OLLAMA_HOST when --upstream is not given)'],
+    [
+      [],
+      { OLLAMA_HOST: '127.0.0.1:99999' },
+      'OLLAMA_HOST "127.0.0.1:99999": the port "99999" is not a number from 1 to 65535 (foreman reads OLLAMA_HOST when --upstream is not given)',
+    ],
     // What a client's OLLAMA_HOST says, left in the shell that starts foreman.
-    [[], { OLLAMA_HOST: '127.0.0.1:11435' }, `OLLAMA_HOST "127.0.0.1:11435" is foreman's own --listen address, so every request would come back to foreman (foreman reads OLLAMA_HOST when --upstream is not given); point --upstream at Ollama, e.g. --upstream 127.0.0.1:11434`],
+    [
+      [],
+      { OLLAMA_HOST: '127.0.0.1:11435' },
+      `OLLAMA_HOST "127.0.0.1:11435" is foreman's own --listen address, so every request would come back to foreman (foreman reads OLLAMA_HOST when --upstream is not given); point --upstream at Ollama, e.g. --upstream 127.0.0.1:11434`,
+    ],
     [[], { FOREMAN_MANAGE_OLLAMA: 'maybe' }, 'FOREMAN_MANAGE_OLLAMA wants 1/0, true/false, yes/no or on/off, got "maybe"'],
-    [[], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'enabled' }, 'FOREMAN_WEBHOOK_ALLOW_PRIVATE wants 1/0, true/false, yes/no or on/off, got "enabled"'],
+    [
+      [],
+      { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'enabled' },
+      'FOREMAN_WEBHOOK_ALLOW_PRIVATE wants 1/0, true/false, yes/no or on/off, got "enabled"',
+    ],
   ])('refuses %j %j in one line naming the option or variable', (args, env, message) => {
     const r = cli(['serve', '--data-dir', tempDir(), ...args], env);
     expect(r.status).toBe(2);
@@ -118,15 +182,21 @@ describe('foreman serve', () => {
 
   it('reads boolean variables as 1/0, true/false, yes/no or on/off in any case; the private-network refusal names the option', async () => {
     const hook = { api: 'generate', request: { model: 'llama3.2', prompt: 'hi' }, webhook: { url: 'http://10.0.0.5:9/hook' } };
-    const submit = (url: string) => fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hook) });
-    const off = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'Off' });
+    const submit = (url: string) =>
+      fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hook) });
+    const off = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], {
+      FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'Off',
+    });
     const refused = await submit(off.url);
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({
-      error: 'webhook url points at a forbidden address (10.0.0.5: private networks are off; allow them with --webhook-allow-private or FOREMAN_WEBHOOK_ALLOW_PRIVATE=1)',
+      error:
+        'webhook url points at a forbidden address (10.0.0.5: private networks are off; allow them with --webhook-allow-private or FOREMAN_WEBHOOK_ALLOW_PRIVATE=1)',
     });
     off.proc.kill('SIGTERM');
-    const on = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], { FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'YES' });
+    const on = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', sim.url, '--data-dir', tempDir()], {
+      FOREMAN_WEBHOOK_ALLOW_PRIVATE: 'YES',
+    });
     expect((await submit(on.url)).status).toBe(202);
     on.proc.kill('SIGTERM');
     expect([await off.exited, await on.exited]).toEqual([0, 0]);

@@ -43,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
     foreman = await startForeman(config, { logger: { level: process.env.FOREMAN_LOG_LEVEL ?? 'warn', stream: process.stderr } });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      process.stderr.write(`foreman: ${config.listenHost}:${config.listenPort} is already in use (another foreman?); pick another with --listen HOST:PORT\n`);
+      process.stderr.write(
+        `foreman: ${config.listenHost}:${config.listenPort} is already in use (another foreman?); pick another with --listen HOST:PORT\n`,
+      );
       return 1;
     }
     throw err;

@@ -53,7 +53,17 @@ const chat = (url: string) =>
 describe('foreman serve --manage-ollama', () => {
   it('starts Ollama when the upstream is down, serves through it, restarts it after kill -9, and reports each change', async () => {
     const port = await freePort();
-    const f = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${port}`, '--data-dir', tempDir(), '--manage-ollama', '--ollama-bin', FAKE]);
+    const f = await spawnForeman([
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      tempDir(),
+      '--manage-ollama',
+      '--ollama-bin',
+      FAKE,
+    ]);
     // Replay the stream from this boot's first event, so nothing published before we connected is missed.
     const boot = ((await (await fetch(`${f.url}/foreman/queue`)).json()) as { event_id: string }).event_id.split(':')[0];
     sse = await openSse(`${f.url}/foreman/events`, { 'last-event-id': `${boot}:0` });
@@ -72,7 +82,9 @@ describe('foreman serve --manage-ollama', () => {
     expect(((await res.json()) as { done: boolean }).done).toBe(true);
 
     process.kill(first.pid!, 'SIGKILL');
-    const again = await s.next((fr) => fr.event === 'ollama' && JSON.parse(fr.data).status === 'running' && JSON.parse(fr.data).pid !== first.pid);
+    const again = await s.next(
+      (fr) => fr.event === 'ollama' && JSON.parse(fr.data).status === 'running' && JSON.parse(fr.data).pid !== first.pid,
+    );
     const second = JSON.parse(again.data) as OllamaEvent;
     pids.add(second.pid!);
     const afterKill = ollamaEvents(s.frames).slice(3);
@@ -98,7 +110,17 @@ describe('foreman serve --manage-ollama', () => {
 
   it('says not-found when the binary is missing, and refuses /foreman/ollama/start without --manage-ollama', async () => {
     const port = await freePort();
-    const f = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${port}`, '--data-dir', tempDir(), '--manage-ollama', '--ollama-bin', '/nonexistent/ollama']);
+    const f = await spawnForeman([
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      tempDir(),
+      '--manage-ollama',
+      '--ollama-bin',
+      '/nonexistent/ollama',
+    ]);
     await expect
       .poll(async () => ((await (await fetch(`${f.url}/foreman/health`)).json()) as { ollama: { status: string } }).ollama.status)
       .toBe('not-found');
@@ -108,7 +130,9 @@ describe('foreman serve --manage-ollama', () => {
     const plain = await spawnForeman(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
     const start = await fetch(`${plain.url}/foreman/ollama/start`, { method: 'POST' });
     expect(start.status).toBe(409);
-    await expect.poll(async () => ((await (await fetch(`${plain.url}/foreman/health`)).json()) as { ollama: unknown }).ollama).toEqual({ status: 'stopped', managed: false });
+    await expect
+      .poll(async () => ((await (await fetch(`${plain.url}/foreman/health`)).json()) as { ollama: unknown }).ollama)
+      .toEqual({ status: 'stopped', managed: false });
     plain.proc.kill('SIGTERM');
     expect(await plain.exited).toBe(0);
   });

@@ -8,7 +8,9 @@ const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const ciRun = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
 
 describe('README: installing offline or locked down', () => {
-  const offline = readme.split('\n').filter((line, i, lines) => line.startsWith('Offline or locked down') || lines[i - 1]?.startsWith('Offline or locked down'));
+  const offline = readme
+    .split('\n')
+    .filter((line, i, lines) => line.startsWith('Offline or locked down') || lines[i - 1]?.startsWith('Offline or locked down'));
 
   it('is two lines, after the two commands', () => {
     expect(offline).toHaveLength(2);

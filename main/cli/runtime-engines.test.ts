@@ -12,7 +12,10 @@ import { ROOT } from '../test-support/spawn-cli.js';
 import { tempDir } from '../test-support/test-config.js';
 
 // semver comes with npm's own dependency tree (fastify uses it); its types are not installed.
-const semver = createRequire(import.meta.url)('semver') as { satisfies(version: string, range: string): boolean; minVersion(range: string): { version: string } | null };
+const semver = createRequire(import.meta.url)('semver') as {
+  satisfies(version: string, range: string): boolean;
+  minVersion(range: string): { version: string } | null;
+};
 
 interface LockEntry {
   version?: string;
@@ -26,7 +29,10 @@ describe('runtime dependencies and the declared Node', () => {
   const declared = (read('package.json') as { engines: { node: string } }).engines.node;
   const lock = read('package-lock.json') as { packages: Record<string, LockEntry> };
   // The lowest version of each declared line (20.19.0, 22.12.0) and the Node running the tests.
-  const lowest = declared.split('||').map((r) => semver.minVersion(r)?.version).filter((v): v is string => !!v);
+  const lowest = declared
+    .split('||')
+    .map((r) => semver.minVersion(r)?.version)
+    .filter((v): v is string => !!v);
   const nodes = [...new Set([...lowest, process.versions.node])];
 
   it('declares the Node lines the toolchain supports', () => {
@@ -36,7 +42,9 @@ describe('runtime dependencies and the declared Node', () => {
 
   it.each(nodes)('every runtime package accepts Node %s', (node) => {
     const refusing = Object.entries(lock.packages)
-      .filter(([name, p]) => name !== '' && !p.dev && !Array.isArray(p.engines) && p.engines?.node && !semver.satisfies(node, p.engines.node))
+      .filter(
+        ([name, p]) => name !== '' && !p.dev && !Array.isArray(p.engines) && p.engines?.node && !semver.satisfies(node, p.engines.node),
+      )
       .map(([name, p]) => `${name.replace(/^.*node_modules\//, '')}@${p.version} wants node ${(p.engines as { node: string }).node}`);
     expect(refusing).toEqual([]);
   });

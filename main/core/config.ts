@@ -43,19 +43,85 @@ export class ConfigError extends Error {}
 
 export const OPTIONS = {
   listen: { type: 'string', env: 'FOREMAN_LISTEN', help: 'where foreman listens; port 0 picks a free one', default: '127.0.0.1:11435' },
-  upstream: { type: 'string', multiple: true, env: 'FOREMAN_UPSTREAM', help: 'the Ollama server, read like OLLAMA_HOST (no scheme = http, no port = 11434); several hosts as a comma list or repeated, each URL[#gpu-memory=SIZE&max-loaded=N]', default: 'OLLAMA_HOST or http://127.0.0.1:11434' },
-  'data-dir': { type: 'string', env: 'FOREMAN_DATA_DIR', help: 'SQLite database and secrets', default: "the OS's app-data folder for foreman" },
-  concurrency: { type: 'string', env: 'FOREMAN_CONCURRENCY', help: "requests in flight per loaded model (match Ollama's OLLAMA_NUM_PARALLEL)", default: '1' },
-  'gpu-memory': { type: 'string', env: 'FOREMAN_GPU_MEMORY', help: 'GPU memory Ollama may fill (24GB, 12GiB); models that fit together run side by side', default: 'learned from what Ollama holds' },
-  'max-loaded': { type: 'string', env: 'FOREMAN_MAX_LOADED', help: "models resident at once (match Ollama's OLLAMA_MAX_LOADED_MODELS)", default: '3' },
-  'max-wait-ms': { type: 'string', env: 'FOREMAN_MAX_WAIT_MS', help: 'starvation bound: a model not served for this long goes next', default: '30000' },
-  'max-queue': { type: 'string', env: 'FOREMAN_MAX_QUEUE', help: "queued inference requests beyond this get Ollama's own 503", default: '512' },
-  'upstream-timeout': { type: 'string', env: 'FOREMAN_UPSTREAM_TIMEOUT', help: 'no byte from Ollama for this long (DURATION: ms/s/m/h) ends an inference request with an Ollama-shaped error; a stream that keeps flowing is never cut', default: '5m' },
-  'webhook-secret': { type: 'string', env: 'FOREMAN_WEBHOOK_SECRET', help: 'Standard Webhooks signing secret (whsec_…)', default: 'generated once, kept in the data dir' },
-  'webhook-retries': { type: 'string', env: 'FOREMAN_WEBHOOK_RETRIES', help: 'delays between webhook attempts, one per retry', default: '5s,5m,30m,2h,5h,10h,10h' },
-  'webhook-allow-private': { type: 'boolean', env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE', help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)', default: 'off' },
-  'webhook-max-result-kb': { type: 'string', env: 'FOREMAN_WEBHOOK_MAX_RESULT_KB', help: 'results larger than this are sent in webhooks as a result_url', default: '64' },
-  'manage-ollama': { type: 'boolean', env: 'FOREMAN_MANAGE_OLLAMA', help: 'start and keep alive a local `ollama serve` when the upstream is down', default: 'off' },
+  upstream: {
+    type: 'string',
+    multiple: true,
+    env: 'FOREMAN_UPSTREAM',
+    help: 'the Ollama server, read like OLLAMA_HOST (no scheme = http, no port = 11434); several hosts as a comma list or repeated, each URL[#gpu-memory=SIZE&max-loaded=N]',
+    default: 'OLLAMA_HOST or http://127.0.0.1:11434',
+  },
+  'data-dir': {
+    type: 'string',
+    env: 'FOREMAN_DATA_DIR',
+    help: 'SQLite database and secrets',
+    default: "the OS's app-data folder for foreman",
+  },
+  concurrency: {
+    type: 'string',
+    env: 'FOREMAN_CONCURRENCY',
+    help: "requests in flight per loaded model (match Ollama's OLLAMA_NUM_PARALLEL)",
+    default: '1',
+  },
+  'gpu-memory': {
+    type: 'string',
+    env: 'FOREMAN_GPU_MEMORY',
+    help: 'GPU memory Ollama may fill (24GB, 12GiB); models that fit together run side by side',
+    default: 'learned from what Ollama holds',
+  },
+  'max-loaded': {
+    type: 'string',
+    env: 'FOREMAN_MAX_LOADED',
+    help: "models resident at once (match Ollama's OLLAMA_MAX_LOADED_MODELS)",
+    default: '3',
+  },
+  'max-wait-ms': {
+    type: 'string',
+    env: 'FOREMAN_MAX_WAIT_MS',
+    help: 'starvation bound: a model not served for this long goes next',
+    default: '30000',
+  },
+  'max-queue': {
+    type: 'string',
+    env: 'FOREMAN_MAX_QUEUE',
+    help: "queued inference requests beyond this get Ollama's own 503",
+    default: '512',
+  },
+  'upstream-timeout': {
+    type: 'string',
+    env: 'FOREMAN_UPSTREAM_TIMEOUT',
+    help: 'no byte from Ollama for this long (DURATION: ms/s/m/h) ends an inference request with an Ollama-shaped error; a stream that keeps flowing is never cut',
+    default: '5m',
+  },
+  'webhook-secret': {
+    type: 'string',
+    env: 'FOREMAN_WEBHOOK_SECRET',
+    help: 'Standard Webhooks signing secret (whsec_…)',
+    default: 'generated once, kept in the data dir',
+  },
+  'webhook-retries': {
+    type: 'string',
+    env: 'FOREMAN_WEBHOOK_RETRIES',
+    help: 'delays between webhook attempts, one per retry',
+    default: '5s,5m,30m,2h,5h,10h,10h',
+  },
+  'webhook-allow-private': {
+    type: 'boolean',
+    env: 'FOREMAN_WEBHOOK_ALLOW_PRIVATE',
+    help: 'allow webhook receivers on private LAN addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)',
+    default: 'off',
+  },
+  'webhook-max-result-kb': {
+    type: 'string',
+    env: 'FOREMAN_WEBHOOK_MAX_RESULT_KB',
+    help: 'results larger than this are sent in webhooks as a result_url',
+    default: '64',
+  },
+  'manage-ollama': {
+    type: 'boolean',
+    env: 'FOREMAN_MANAGE_OLLAMA',
+    help: 'start and keep alive a local `ollama serve` when the upstream is down',
+    default: 'off',
+  },
   'ollama-bin': { type: 'string', env: 'FOREMAN_OLLAMA_BIN', help: 'the Ollama binary the supervisor starts', default: '`ollama` on PATH' },
   'retention-days': { type: 'string', env: 'FOREMAN_RETENTION_DAYS', help: 'finished jobs older than this are deleted', default: '30' },
   'body-limit-mb': { type: 'string', env: 'FOREMAN_BODY_LIMIT_MB', help: 'largest request body accepted (413 beyond)', default: '100' },
@@ -183,11 +249,20 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (secret !== null && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
     throw new ConfigError('--webhook-secret wants whsec_ followed by the base64 of 24 to 64 random bytes');
   }
-  const upstreamSource = values.upstream !== undefined ? '--upstream' : get('upstream') !== undefined ? OPTIONS.upstream.env : env.OLLAMA_HOST !== undefined ? 'OLLAMA_HOST' : 'the default upstream';
+  const upstreamSource =
+    values.upstream !== undefined
+      ? '--upstream'
+      : get('upstream') !== undefined
+        ? OPTIONS.upstream.env
+        : env.OLLAMA_HOST !== undefined
+          ? 'OLLAMA_HOST'
+          : 'the default upstream';
   let upstreams: UpstreamSpec[];
   try {
     // Ollama reads an empty OLLAMA_HOST as its default address; so does foreman.
-    upstreams = parseUpstreams([get('upstream') ?? (env.OLLAMA_HOST?.trim() || 'http://127.0.0.1:11434')], upstreamSource, (url) => parseUpstream(url, upstreamSource, listen));
+    upstreams = parseUpstreams([get('upstream') ?? (env.OLLAMA_HOST?.trim() || 'http://127.0.0.1:11434')], upstreamSource, (url) =>
+      parseUpstream(url, upstreamSource, listen),
+    );
   } catch (err) {
     throw err instanceof ConfigError ? err : new ConfigError((err as Error).message);
   }
@@ -242,7 +317,7 @@ export function usage(): string {
     '  DURATION   a number with ms, s, m or h: 500ms, 5s, 5m, 2h (no unit = ms)',
     '  SIZE       bytes, or a number with KB, MB, GB, TB or KiB, MiB, GiB, TiB: 24GB, 12GiB',
     '  X,…        a list: values separated by commas, e.g. 5s,5m,30m',
-    "  URL        an Ollama address as OLLAMA_HOST takes it: 127.0.0.1:11434, http://host:port/prefix, https://host",
+    '  URL        an Ollama address as OLLAMA_HOST takes it: 127.0.0.1:11434, http://host:port/prefix, https://host',
     '',
   ].join('\n');
 }

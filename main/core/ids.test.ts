@@ -3,7 +3,14 @@ import { newJobId, randomHex } from './ids.js';
 
 describe('job ids', () => {
   it('sort by creation time, then by order within a millisecond, and never repeat', () => {
-    const ids = [newJobId(1_000), newJobId(1_000), newJobId(1_000), newJobId(1_001), newJobId(2_000_000_000_000), newJobId(2_000_000_000_000)];
+    const ids = [
+      newJobId(1_000),
+      newJobId(1_000),
+      newJobId(1_000),
+      newJobId(1_001),
+      newJobId(2_000_000_000_000),
+      newJobId(2_000_000_000_000),
+    ];
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^job_[0-9a-z]{9}[0-9a-z]{3}[0-9a-f]{8}$/);

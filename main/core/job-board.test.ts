@@ -5,8 +5,21 @@ import { createJobBoard } from './job-board.js';
 
 function row(id: string): JobRow {
   return {
-    id, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'm', lane: 'm:latest', state: 'queued', priority: 0,
-    stream: true, client: null, created_at: 0, started_at: null, finished_at: null, status_code: null, error: null,
+    id,
+    source: 'passthrough',
+    route: '/api/chat',
+    api: 'chat',
+    model: 'm',
+    lane: 'm:latest',
+    state: 'queued',
+    priority: 0,
+    stream: true,
+    client: null,
+    created_at: 0,
+    started_at: null,
+    finished_at: null,
+    status_code: null,
+    error: null,
   };
 }
 

@@ -4,8 +4,21 @@ import { createLaneStats, REAL_LOAD_NS } from './lane-stats.js';
 
 function row(over: Partial<JobRow>): JobRow {
   return {
-    id: 'j', source: 'passthrough', route: '/api/chat', api: 'chat', model: 'm', lane: 'm:latest', state: 'succeeded',
-    priority: 0, stream: true, client: null, created_at: 0, started_at: 0, finished_at: 0, status_code: 200, error: null,
+    id: 'j',
+    source: 'passthrough',
+    route: '/api/chat',
+    api: 'chat',
+    model: 'm',
+    lane: 'm:latest',
+    state: 'succeeded',
+    priority: 0,
+    stream: true,
+    client: null,
+    created_at: 0,
+    started_at: 0,
+    finished_at: 0,
+    status_code: 200,
+    error: null,
     ...over,
   };
 }

@@ -39,7 +39,12 @@ export function hostRows(snap: SchedulerSnapshot, statuses: readonly HostStatus[
   });
 }
 
-export function createMemoryFeed(options: { scheduler: Scheduler; hub: EventHub; hosts: () => readonly HostStatus[]; intervalMs?: number }) {
+export function createMemoryFeed(options: {
+  scheduler: Scheduler;
+  hub: EventHub;
+  hosts: () => readonly HostStatus[];
+  intervalMs?: number;
+}) {
   const { scheduler, hub } = options;
   const intervalMs = options.intervalMs ?? 200;
   let timer: NodeJS.Timeout | null = null;

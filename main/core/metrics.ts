@@ -36,7 +36,11 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     labelNames: ['host'],
     registers: [registry],
     collect() {
-      for (const h of scheduler.snapshot().hosts) this.set({ host: h.id }, h.runners.reduce((n, r) => n + r.inFlight, 0));
+      for (const h of scheduler.snapshot().hosts)
+        this.set(
+          { host: h.id },
+          h.runners.reduce((n, r) => n + r.inFlight, 0),
+        );
     },
   });
   const wait = new Histogram({
@@ -56,9 +60,27 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     collect: count,
   });
   // `host` is a configured Ollama host (bounded by --upstream); `none` for jobs that never started.
-  const jobs = new Counter({ name: 'foreman_jobs_total', help: 'Finished jobs', labelNames: ['source', 'state', 'host'], registers: [registry], collect: count });
-  const switches = new Counter({ name: 'foreman_model_switches_total', help: 'Loads foreman started, per host and model', labelNames: ['host', 'model'], registers: [registry], collect: count });
-  const loads = new Counter({ name: 'foreman_model_loads_total', help: 'Model loads Ollama reported (load_duration over 50 ms)', labelNames: ['host', 'model'], registers: [registry], collect: count });
+  const jobs = new Counter({
+    name: 'foreman_jobs_total',
+    help: 'Finished jobs',
+    labelNames: ['source', 'state', 'host'],
+    registers: [registry],
+    collect: count,
+  });
+  const switches = new Counter({
+    name: 'foreman_model_switches_total',
+    help: 'Loads foreman started, per host and model',
+    labelNames: ['host', 'model'],
+    registers: [registry],
+    collect: count,
+  });
+  const loads = new Counter({
+    name: 'foreman_model_loads_total',
+    help: 'Model loads Ollama reported (load_duration over 50 ms)',
+    labelNames: ['host', 'model'],
+    registers: [registry],
+    collect: count,
+  });
   const loadTime = new Histogram({
     name: 'foreman_model_load_seconds',
     help: 'Model load time Ollama reported',
@@ -67,7 +89,12 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     registers: [registry],
     collect: count,
   });
-  const deliveries = new Counter({ name: 'foreman_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+  const deliveries = new Counter({
+    name: 'foreman_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   // Zero series exist from the start, so rates work before the first event.
   for (const source of SOURCES) wait.zero({ source });
   for (const outcome of ['delivered', 'retry', 'exhausted', 'disabled']) deliveries.inc({ outcome }, 0);
@@ -88,7 +115,8 @@ export function createMetrics(options: { scheduler: Scheduler; models: Pick<Mode
     for (const row of finished) {
       const host = row.host ?? 'none';
       jobs.inc({ source: row.source, state: row.state, host });
-      if (row.started_at !== null && row.finished_at !== null) run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
+      if (row.started_at !== null && row.finished_at !== null)
+        run.observe({ source: row.source, state: row.state }, (row.finished_at - row.started_at) / 1000);
       if (row.load_duration !== undefined && row.load_duration > REAL_LOAD_NS) {
         const labels = { host, model: models.label(row.lane) };
         loads.inc(labels);

@@ -152,7 +152,11 @@ export function createOllamaSupervisor(options: OllamaSupervisorOptions) {
     if (!local) return set('stopped', `${upstream.origin} is not on this machine, so foreman cannot start Ollama there`);
     const file = await which(bin);
     if (gen !== generation) return;
-    if (!file) return set('not-found', `no Ollama binary: "${bin}" is not ${bin.includes('/') || bin.includes('\\') ? 'an executable file' : 'on PATH'}`);
+    if (!file)
+      return set(
+        'not-found',
+        `no Ollama binary: "${bin}" is not ${bin.includes('/') || bin.includes('\\') ? 'an executable file' : 'on PATH'}`,
+      );
     launch(gen, file);
   }
 

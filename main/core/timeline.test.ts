@@ -6,8 +6,21 @@ let n = 0;
 function ran(lane: string, start: number, end: number, over: Partial<JobSummary> = {}): JobSummary {
   n++;
   return {
-    id: `job_${String(n).padStart(4, '0')}`, source: 'passthrough', route: '/api/chat', api: 'chat', model: lane, lane, state: 'succeeded',
-    priority: 0, stream: true, client: null, created_at: start, started_at: start, finished_at: end, status_code: 200, error: null,
+    id: `job_${String(n).padStart(4, '0')}`,
+    source: 'passthrough',
+    route: '/api/chat',
+    api: 'chat',
+    model: lane,
+    lane,
+    state: 'succeeded',
+    priority: 0,
+    stream: true,
+    client: null,
+    created_at: start,
+    started_at: start,
+    finished_at: end,
+    status_code: 200,
+    error: null,
     ...over,
   };
 }
@@ -24,7 +37,12 @@ describe('timeline', () => {
 
   it('keeps a segment per host: work on another host in between does not split it', () => {
     const t = buildTimeline(
-      [ran('a', 0, 10, { host: 'gpu1:11434' }), ran('b', 2, 12, { host: 'gpu2:11434' }), ran('a', 10, 20, { host: 'gpu1:11434' }), ran('b', 12, 22, { host: 'gpu2:11434' })],
+      [
+        ran('a', 0, 10, { host: 'gpu1:11434' }),
+        ran('b', 2, 12, { host: 'gpu2:11434' }),
+        ran('a', 10, 20, { host: 'gpu1:11434' }),
+        ran('b', 12, 22, { host: 'gpu2:11434' }),
+      ],
       0,
       30,
     );

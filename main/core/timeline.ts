@@ -10,8 +10,15 @@ import type { JobSummary } from '../../shared/types.js';
 const LOAD_MS = 50;
 
 /** `exists`: false for a lane whose model Ollama does not have; such jobs get no lane or bar. */
-export function buildTimeline(jobs: readonly JobSummary[], from: number, to: number, exists: (lane: string) => boolean = () => true): Timeline {
-  const ran = jobs.filter((j) => j.started_at !== null && exists(j.lane)).sort((a, b) => (a.started_at as number) - (b.started_at as number));
+export function buildTimeline(
+  jobs: readonly JobSummary[],
+  from: number,
+  to: number,
+  exists: (lane: string) => boolean = () => true,
+): Timeline {
+  const ran = jobs
+    .filter((j) => j.started_at !== null && exists(j.lane))
+    .sort((a, b) => (a.started_at as number) - (b.started_at as number));
   const segments: TimelineSegment[] = [];
   const bars: TimelineBar[] = [];
   // Each host serves its own models: a segment continues while its host keeps serving that model.

@@ -16,14 +16,22 @@ const line = (o: unknown) => `${JSON.stringify(o)}\n`;
 
 describe('parseTokens', () => {
   it('reads chat, generate and thinking text from native NDJSON lines', () => {
-    const body = line({ message: { role: 'assistant', content: 'Hi', thinking: 'hmm' } }) + line({ response: ' there' }) + line({ done: true });
-    expect(parse('native', [body])).toEqual([['Hi', 'hmm'], [' there', ''], ['', '']]);
+    const body =
+      line({ message: { role: 'assistant', content: 'Hi', thinking: 'hmm' } }) + line({ response: ' there' }) + line({ done: true });
+    expect(parse('native', [body])).toEqual([
+      ['Hi', 'hmm'],
+      [' there', ''],
+      ['', ''],
+    ]);
   });
 
   it('joins a line split across chunks', () => {
     const body = line({ message: { content: 'Hello' } }) + line({ message: { content: ' world' } });
     const at = body.indexOf('world');
-    expect(parse('native', [body.slice(0, at), body.slice(at)])).toEqual([['Hello', ''], [' world', '']]);
+    expect(parse('native', [body.slice(0, at), body.slice(at)])).toEqual([
+      ['Hello', ''],
+      [' world', ''],
+    ]);
   });
 
   it('decodes a UTF-8 character split across chunks', () => {
@@ -44,7 +52,11 @@ describe('parseTokens', () => {
     const cuts = [body.indexOf('Hel') - 3, body.indexOf('reasoning'), body.indexOf('[DONE]') + 2];
     const pieces = [0, ...cuts].map((from, i) => body.slice(from, cuts[i] ?? body.length));
     expect(pieces.join('')).toBe(body);
-    expect(parse('openai', pieces)).toEqual([['Hel', ''], ['', 'why'], ['lo', '']]);
+    expect(parse('openai', pieces)).toEqual([
+      ['Hel', ''],
+      ['', 'why'],
+      ['lo', ''],
+    ]);
   });
 
   it('skips a cut first line and keeps going', () => {

@@ -121,7 +121,11 @@ function isJson(upstream: Dispatcher.ResponseData): boolean {
  * Read with 'data' events, not an async iterator: a JSON answer is one or two chunks, and the
  * iterator's promises and stream bookkeeping cost ≈ 25 µs of CPU per request (bench/RESULTS.md).
  */
-function holdThenSend(client: ServerResponse, upstream: Dispatcher.ResponseData, onChunk: (chunk: Buffer) => void): Promise<'complete' | 'client-gone'> {
+function holdThenSend(
+  client: ServerResponse,
+  upstream: Dispatcher.ResponseData,
+  onChunk: (chunk: Buffer) => void,
+): Promise<'complete' | 'client-gone'> {
   const body = upstream.body;
   return new Promise((resolve, reject) => {
     const held: Buffer[] = [];
@@ -212,7 +216,13 @@ export function answeredOutcome(
   bytes: Buffer,
   finishedAt: number,
 ): JobOutcome {
-  const t = assembleTranscript({ api, flavor, status: upstream.statusCode, contentType: String(upstream.headers['content-type'] ?? ''), body: bytes });
+  const t = assembleTranscript({
+    api,
+    flavor,
+    status: upstream.statusCode,
+    contentType: String(upstream.headers['content-type'] ?? ''),
+    body: bytes,
+  });
   return {
     state: t.error ? 'failed' : 'succeeded',
     finishedAt,

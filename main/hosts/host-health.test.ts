@@ -30,7 +30,9 @@ describe('host health', () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { maxLength: 30 }), (events) => {
         let h = initialHealth(0);
-        events.forEach((ok, i) => { h = nextHealth(h, ok ? { kind: 'ok' } : { kind: 'failed', reason: 'x' }, i); });
+        events.forEach((ok, i) => {
+          h = nextHealth(h, ok ? { kind: 'ok' } : { kind: 'failed', reason: 'x' }, i);
+        });
         const after = nextHealth(h, { kind: 'ok' }, 100);
         expect(after.state).toBe('up');
         expect(after.failures).toBe(0);

@@ -37,10 +37,12 @@ export function initialHealth(now: number): Health {
 }
 
 export function nextHealth(h: Health, event: HealthEvent, now: number, policy: HealthPolicy = DEFAULT_HEALTH_POLICY): Health {
-  if (event.kind === 'ok') return h.state === 'up' && h.failures === 0 ? h : { ...initialHealth(now), since: h.state === 'up' ? h.since : now };
+  if (event.kind === 'ok')
+    return h.state === 'up' && h.failures === 0 ? h : { ...initialHealth(now), since: h.state === 'up' ? h.since : now };
   const failures = h.failures + 1;
   if (failures < policy.failuresToDown) return { ...h, state: 'suspect', failures, reason: event.reason };
-  const backoffMs = h.state === 'down' ? Math.min(policy.maxBackoffMs, Math.max(policy.minBackoffMs, h.backoffMs * 2)) : policy.minBackoffMs;
+  const backoffMs =
+    h.state === 'down' ? Math.min(policy.maxBackoffMs, Math.max(policy.minBackoffMs, h.backoffMs * 2)) : policy.minBackoffMs;
   return { state: 'down', failures, backoffMs, retryAt: now + backoffMs, reason: event.reason, since: h.state === 'down' ? h.since : now };
 }
 

@@ -23,7 +23,15 @@ describe('a watched host', () => {
     const hub = createEventHub();
     const scheduler = createScheduler({ hosts: [{ id: 'a' }] });
     const changes: boolean[] = [];
-    monitor = createHostMonitor({ id: 'a', client, hub, scheduler, clock: systemClock, intervalMs: 100, onHealth: (h) => changes.push(h.state !== 'down') });
+    monitor = createHostMonitor({
+      id: 'a',
+      client,
+      hub,
+      scheduler,
+      clock: systemClock,
+      intervalMs: 100,
+      onHealth: (h) => changes.push(h.state !== 'down'),
+    });
     monitor.start();
     await expect.poll(() => monitor!.health.failures).toBe(0);
     await sim.close();

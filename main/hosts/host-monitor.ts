@@ -65,7 +65,8 @@ export function createHostMonitor(options: HostMonitorOptions) {
     if (stopped) return;
     if (timer) clearTimeout(timer);
     // A suspect host is asked again soon: one failure is noise or the start of an outage.
-    const wait = health.state === 'up' ? intervalMs : health.state === 'suspect' ? policy.minBackoffMs : Math.max(0, health.retryAt - clock.now());
+    const wait =
+      health.state === 'up' ? intervalMs : health.state === 'suspect' ? policy.minBackoffMs : Math.max(0, health.retryAt - clock.now());
     timer = setTimeout(() => void refresh(), wait);
     timer.unref();
   }
@@ -82,7 +83,14 @@ export function createHostMonitor(options: HostMonitorOptions) {
       .then((answer) => {
         observe({ kind: 'ok' });
         publishResident(answer);
-        if (!scheduler.observePs(answer.map((m) => ({ model: m.model, bytes: m.size })), epoch, id)) again = true;
+        if (
+          !scheduler.observePs(
+            answer.map((m) => ({ model: m.model, bytes: m.size })),
+            epoch,
+            id,
+          )
+        )
+          again = true;
         options.onAnswer?.();
       })
       .catch((err: unknown) => {

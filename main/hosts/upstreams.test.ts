@@ -13,7 +13,9 @@ describe('--upstream lists', () => {
   });
 
   it('names the source and the item in every error', () => {
-    expect(() => parseUpstreams(['a#gpu-memory=lots'], 'OLLAMA_HOST')).toThrow('OLLAMA_HOST: gpu-memory wants a size such as 24GB, got "lots" in "a#gpu-memory=lots"');
+    expect(() => parseUpstreams(['a#gpu-memory=lots'], 'OLLAMA_HOST')).toThrow(
+      'OLLAMA_HOST: gpu-memory wants a size such as 24GB, got "lots" in "a#gpu-memory=lots"',
+    );
     expect(() => parseUpstreams(['a#max-loaded=0'], '--upstream')).toThrow(/max-loaded wants a whole number/);
     expect(() => parseUpstreams(['a#colour=red'], '--upstream')).toThrow(/unknown host setting "colour"/);
     expect(() => parseUpstreams(['a,a:11434'], '--upstream')).toThrow('--upstream: a:11434 is listed twice');
@@ -22,7 +24,12 @@ describe('--upstream lists', () => {
 
   it('reads sizes in decimal and binary units', () => {
     expect([parseBytes('24GB'), parseBytes('12GiB'), parseBytes('512mb'), parseBytes('100'), parseBytes('0'), parseBytes('x')]).toEqual([
-      24e9, 12 * 2 ** 30, 512e6, 100, null, null,
+      24e9,
+      12 * 2 ** 30,
+      512e6,
+      100,
+      null,
+      null,
     ]);
   });
 });

@@ -14,7 +14,17 @@ export interface UpstreamSpec {
   maxLoaded: number | null;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
 
 /** `24GB`, `12GiB`, `512MB` or plain bytes; null if it is not a positive size. */
 export function parseBytes(text: string): number | null {
@@ -33,7 +43,10 @@ export function parseUpstreams(
   parseOne: (url: string) => UpstreamAddress = (url) => parseOllamaHost(url, source),
 ): UpstreamSpec[] {
   const specs: UpstreamSpec[] = [];
-  for (const item of values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)) {
+  for (const item of values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const hash = item.indexOf('#');
     const url = hash < 0 ? item : item.slice(0, hash);
     const spec: UpstreamSpec = { id: '', address: parseOne(url), gpuMemory: null, maxLoaded: null };

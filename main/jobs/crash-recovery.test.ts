@@ -26,24 +26,32 @@ describe('crash recovery', () => {
       const res = await fetch(`${first.url}/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ api: 'generate', request: { model: i % 2 ? 'llama3.2' : 'gemma3:1b', prompt: `job ${i} [[sim:tokens=20]]` }, webhook: { url: hook.url } }),
+        body: JSON.stringify({
+          api: 'generate',
+          request: { model: i % 2 ? 'llama3.2' : 'gemma3:1b', prompt: `job ${i} [[sim:tokens=20]]` },
+          webhook: { url: hook.url },
+        }),
       });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { id: string }).id);
     }
     // Die while something is working.
-    await expect.poll(async () => ((await (await fetch(`${first.url}/jobs?state=working`)).json()) as { jobs: unknown[] }).jobs.length).toBe(1);
+    await expect
+      .poll(async () => ((await (await fetch(`${first.url}/jobs?state=working`)).json()) as { jobs: unknown[] }).jobs.length)
+      .toBe(1);
     first.proc.kill('SIGKILL');
     await first.exited;
 
     const db = new Database(path.join(dataDir, 'foreman.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((db.prepare(`SELECT COUNT(*) FROM jobs WHERE source = 'jobs'`).pluck().get() as number)).toBe(12);
+    expect(db.prepare(`SELECT COUNT(*) FROM jobs WHERE source = 'jobs'`).pluck().get() as number).toBe(12);
     db.close();
 
     const second = await spawnForeman(args);
     for (const id of ids) {
-      await expect.poll(async () => ((await (await fetch(`${second.url}/jobs/${id}`)).json()) as { state: string }).state, { timeout: 10_000 }).toBe('succeeded');
+      await expect
+        .poll(async () => ((await (await fetch(`${second.url}/jobs/${id}`)).json()) as { state: string }).state, { timeout: 10_000 })
+        .toBe('succeeded');
     }
     const terminal = (id: string) => hook.forJob(id).filter((r) => r.body.type === 'job.succeeded');
     for (const id of ids) await expect.poll(() => terminal(id).length, { timeout: 10_000 }).toBeGreaterThan(1);
@@ -54,7 +62,9 @@ describe('crash recovery', () => {
       expect(new Set(copies.map((c) => c.raw)).size).toBe(1);
     }
     // The job that was working when the process died ran again.
-    const attempts = await Promise.all(ids.map(async (id) => ((await (await fetch(`${second.url}/jobs/${id}`)).json()) as { attempts: number }).attempts));
+    const attempts = await Promise.all(
+      ids.map(async (id) => ((await (await fetch(`${second.url}/jobs/${id}`)).json()) as { attempts: number }).attempts),
+    );
     expect(attempts.filter((a) => a === 2)).toHaveLength(1);
     second.proc.kill('SIGTERM');
     expect(await second.exited).toBe(0);

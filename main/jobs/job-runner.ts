@@ -183,7 +183,12 @@ export function createJobRunner(options: JobRunnerOptions) {
   /** Ends a job that kept getting no answer, naming the last reason and how long it was tried. */
   function giveUp(id: string, status: number, message: string, now: number, retryUntil: number, attempts: number): void {
     const tried = formatDuration(Math.max(0, Math.round((now - (retryUntil - policy.windowMs)) / 1000) * 1000));
-    jobs.finish(id, { state: 'failed', finishedAt: now, statusCode: status, error: `${message} (gave up after ${attempts} attempts over ${tried})` });
+    jobs.finish(id, {
+      state: 'failed',
+      finishedAt: now,
+      statusCode: status,
+      error: `${message} (gave up after ${attempts} attempts over ${tried})`,
+    });
   }
 
   /** After an attempt with no complete answer: back to the queue after a backoff, or `failed` once out of time. */
@@ -278,7 +283,9 @@ export function createJobRunner(options: JobRunnerOptions) {
         metadata: input.metadata === undefined || input.metadata === null ? null : JSON.stringify(input.metadata),
         idempotencyKey: input.idempotencyKey,
         requestHash: input.idempotencyKey
-          ? createHash('sha256').update(JSON.stringify([input.api, request, input.webhookUrl, input.metadata ?? null, input.priority])).digest('hex')
+          ? createHash('sha256')
+              .update(JSON.stringify([input.api, request, input.webhookUrl, input.metadata ?? null, input.priority]))
+              .digest('hex')
           : null,
       };
       return new Promise((resolve, reject) => {

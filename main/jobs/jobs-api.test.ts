@@ -20,7 +20,11 @@ afterEach(async () => {
 type Json = Record<string, any>;
 
 async function submit(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json; headers: Headers }> {
-  const res = await fetch(`${stack.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${stack.url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as Json, headers: res.headers };
 }
 
@@ -44,7 +48,12 @@ async function direct(path: string, body: unknown): Promise<Json> {
 describe('POST /jobs', () => {
   it('runs a job through queued → working → succeeded with one signed webhook per transition', async () => {
     stack = await startStack();
-    const { status, json, headers } = await submit({ api: 'chat', request: chat('hello'), webhook: { url: hook.url }, metadata: { batch: 7 } });
+    const { status, json, headers } = await submit({
+      api: 'chat',
+      request: chat('hello'),
+      webhook: { url: hook.url },
+      metadata: { batch: 7 },
+    });
     expect(status).toBe(202);
     expect(headers.get('location')).toBe(`/jobs/${json.id}`);
     expect(json).toMatchObject({ state: 'queued', api: 'chat', model: 'llama3.2', metadata: { batch: 7 }, webhook: { url: hook.url } });
@@ -63,7 +72,23 @@ describe('POST /jobs', () => {
   it.each([
     ['chat', '/api/chat', chat('why is the sky blue')],
     ['chat', '/api/chat', chat('think first', 'qwen3:0.6b')],
-    ['chat', '/api/chat', { ...chat('what is the weather in Paris'), tools: [{ type: 'function', function: { name: 'get_weather', description: 'w', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }] }],
+    [
+      'chat',
+      '/api/chat',
+      {
+        ...chat('what is the weather in Paris'),
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'get_weather',
+              description: 'w',
+              parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            },
+          },
+        ],
+      },
+    ],
     ['generate', '/api/generate', { model: 'llama3.2', prompt: 'tell me something' }],
     ['generate', '/api/generate', { model: 'qwen3:0.6b', prompt: 'think about it' }],
     ['embed', '/api/embed', { model: 'nomic-embed-text', input: ['a', 'b'] }],
@@ -149,7 +174,11 @@ describe('DELETE /jobs/<id>', () => {
 
   it('aborts the Ollama request of a working job and sends exactly one terminal webhook', async () => {
     stack = await startStack({ sim: { tokensPerSecond: 50 } });
-    const { json } = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'a long one [[sim:tokens=500]]' }, webhook: { url: hook.url } });
+    const { json } = await submit({
+      api: 'generate',
+      request: { model: 'llama3.2', prompt: 'a long one [[sim:tokens=500]]' },
+      webhook: { url: hook.url },
+    });
     await expect.poll(async () => (await getJob(json.id)).state).toBe('working');
     await expect.poll(() => stack.sim.stats().inFlight).toBe(1);
     const res = await fetch(`${stack.url}/jobs/${json.id}`, { method: 'DELETE' });
@@ -176,7 +205,10 @@ describe('ordering and listing', () => {
     const low = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'low' } });
     const high = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'high' }, priority: 5 });
     const low2 = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'low2' } });
-    const interactive = fetch(`${stack.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"interactive","stream":false}' });
+    const interactive = fetch(`${stack.url}/api/generate`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","prompt":"interactive","stream":false}',
+    });
     await expect.poll(() => stack.foreman.scheduler.waiting).toBe(4);
     stack.foreman.scheduler.resume();
     await interactive;
@@ -192,7 +224,8 @@ describe('ordering and listing', () => {
     stack = await startStack();
     stack.foreman.scheduler.pause();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await submit({ api: 'generate', request: { model: i % 2 ? 'gemma3:1b' : 'llama3.2', prompt: `${i}` } })).json.id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await submit({ api: 'generate', request: { model: i % 2 ? 'gemma3:1b' : 'llama3.2', prompt: `${i}` } })).json.id);
     const page1 = (await (await fetch(`${stack.url}/jobs?limit=2`)).json()) as Json;
     expect(page1.jobs.map((j: Json) => j.id)).toEqual([ids[4], ids[3]]);
     const page2 = (await (await fetch(`${stack.url}/jobs?limit=2&cursor=${page1.next_cursor}`)).json()) as Json;
@@ -215,11 +248,15 @@ describe('cancel racing completion', () => {
   it('ends every job in exactly one terminal state with exactly one terminal webhook', async () => {
     stack = await startStack({ sim: { tokensPerSecond: 400, loadMs: 1 } });
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const ids: string[] = [];
     const cancels: Promise<unknown>[] = [];
     for (let i = 0; i < 30; i++) {
-      const { json } = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: `r${i} [[sim:tokens=3]]` }, webhook: { url: hook.url } });
+      const { json } = await submit({
+        api: 'generate',
+        request: { model: 'llama3.2', prompt: `r${i} [[sim:tokens=3]]` },
+        webhook: { url: hook.url },
+      });
       ids.push(json.id);
       const delay = Math.floor(rnd() * 40);
       cancels.push(new Promise((r) => setTimeout(r, delay)).then(() => fetch(`${stack.url}/jobs/${json.id}`, { method: 'DELETE' })));
@@ -240,7 +277,11 @@ describe('cancel racing completion', () => {
 describe('large results', () => {
   it('sends a result_url instead of a result over the size cap, and the URL gives the whole result', async () => {
     stack = await startStack({ foreman: { webhookMaxResultBytes: 200 } });
-    const { json } = await submit({ api: 'generate', request: { model: 'llama3.2', prompt: 'a long answer [[sim:tokens=80]]' }, webhook: { url: hook.url } });
+    const { json } = await submit({
+      api: 'generate',
+      request: { model: 'llama3.2', prompt: 'a long answer [[sim:tokens=80]]' },
+      webhook: { url: hook.url },
+    });
     await expect.poll(() => hook.forJob(json.id).map((e) => e.body.type)).toContain('job.succeeded');
     const done = hook.forJob(json.id).find((e) => e.body.type === 'job.succeeded')!.body.data;
     expect(done).toMatchObject({ state: 'succeeded', result: null, truncated: true, result_url: `${stack.url}/jobs/${json.id}` });

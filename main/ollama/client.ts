@@ -45,8 +45,18 @@ export function isUpstreamTimeout(err: unknown): boolean {
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the proxy must set itself.
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
 ]);
 
 export type OllamaClient = ReturnType<typeof createOllamaClient>;
@@ -137,7 +147,13 @@ export function createOllamaClient(options: OllamaClientOptions) {
         const model = normalizeModel(m.model ?? m.name ?? '');
         if (!model) continue;
         const size = typeof m.size === 'number' ? m.size : 0;
-        out.push({ model, size, size_vram: typeof m.size_vram === 'number' ? m.size_vram : size, context_length: m.context_length ?? null, expires_at: m.expires_at ?? null });
+        out.push({
+          model,
+          size,
+          size_vram: typeof m.size_vram === 'number' ? m.size_vram : size,
+          context_length: m.context_length ?? null,
+          expires_at: m.expires_at ?? null,
+        });
       }
       return out;
     },

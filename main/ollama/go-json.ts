@@ -53,7 +53,10 @@ function scan(text: string): GoDecodeResult {
     for (;;) {
       if (i >= n) eof();
       const c = text.charCodeAt(i);
-      if (c === 0x22) { i++; return; }
+      if (c === 0x22) {
+        i++;
+        return;
+      }
       if (c === 0x5c) {
         i++;
         if (i >= n) eof();
@@ -73,7 +76,11 @@ function scan(text: string): GoDecodeResult {
     }
   };
   const number = () => {
-    if (text[i] === '-') { i++; if (i >= n) eof(); if (!/[0-9]/.test(text[i] as string)) bad('in numeric literal'); }
+    if (text[i] === '-') {
+      i++;
+      if (i >= n) eof();
+      if (!/[0-9]/.test(text[i] as string)) bad('in numeric literal');
+    }
     if (text[i] === '0') i++;
     else while (i < n && /[0-9]/.test(text[i] as string)) i++;
     if (text[i] === '.') {
@@ -107,7 +114,10 @@ function scan(text: string): GoDecodeResult {
     i++;
     skipWs();
     if (i >= n) eof();
-    if (text[i] === '}') { i++; return; }
+    if (text[i] === '}') {
+      i++;
+      return;
+    }
     for (;;) {
       skipWs();
       if (i >= n) eof();
@@ -120,8 +130,14 @@ function scan(text: string): GoDecodeResult {
       value();
       skipWs();
       if (i >= n) eof();
-      if (text[i] === ',') { i++; continue; }
-      if (text[i] === '}') { i++; return; }
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
       bad('after object key:value pair');
     }
   };
@@ -129,13 +145,22 @@ function scan(text: string): GoDecodeResult {
     i++;
     skipWs();
     if (i >= n) eof();
-    if (text[i] === ']') { i++; return; }
+    if (text[i] === ']') {
+      i++;
+      return;
+    }
     for (;;) {
       value();
       skipWs();
       if (i >= n) eof();
-      if (text[i] === ',') { i++; continue; }
-      if (text[i] === ']') { i++; return; }
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
       bad('after array element');
     }
   };

@@ -58,7 +58,8 @@ export function parseOllamaHost(raw: string, source?: string): UpstreamAddress {
   if (!/^\d+$/.test(port) || n < 1 || n > 65535) fail(`the port "${port}" is not a number from 1 to 65535`);
   if (hostname === '' || hostname === '0.0.0.0') hostname = '127.0.0.1';
   if (hostname === '::') hostname = '::1';
-  if (!net.isIPv6(hostname) && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(hostname)) fail(`"${hostname}" is not a host name or an IP address`);
+  if (!net.isIPv6(hostname) && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(hostname))
+    fail(`"${hostname}" is not a host name or an IP address`);
   const hostLiteral = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { origin: `${scheme}://${hostLiteral}:${port}`, prefix, host: `${hostLiteral}:${port}` };
 }

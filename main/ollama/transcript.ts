@@ -49,7 +49,10 @@ export function assembleNdjson(api: InferenceApi, text: string): Transcript {
     if (line === '') continue;
     const chunk = parseJson(line);
     if (!chunk) continue;
-    if (typeof chunk.error === 'string') { error = chunk.error; continue; }
+    if (typeof chunk.error === 'string') {
+      error = chunk.error;
+      continue;
+    }
     last = chunk;
     const part = (api === 'chat' ? chunk.message : chunk) as Obj | undefined;
     if (!part) continue;
@@ -133,7 +136,12 @@ export function assembleTranscript(options: {
   if (options.status >= 400) {
     const o = parseJson(text);
     const err = o?.error;
-    const message = typeof err === 'string' ? err : typeof (err as Obj)?.message === 'string' ? ((err as Obj).message as string) : text || `HTTP ${options.status}`;
+    const message =
+      typeof err === 'string'
+        ? err
+        : typeof (err as Obj)?.message === 'string'
+          ? ((err as Obj).message as string)
+          : text || `HTTP ${options.status}`;
     return { response: null, error: message, figures: {} };
   }
   if (options.contentType.startsWith('application/x-ndjson')) return assembleNdjson(options.api, text);

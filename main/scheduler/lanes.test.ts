@@ -39,13 +39,22 @@ describe('one within-lane order for the scheduler and the window', () => {
     const { runsBefore: windowOrder } = await import('../../renderer/src/snapshot-reducer.js');
     fc.assert(
       fc.property(
-        fc.array(fc.record({ cls: fc.constantFrom(0 as const, 1 as const), priority: fc.integer({ min: -2, max: 2 }), at: fc.integer({ min: 0, max: 5 }) }), { maxLength: 30 }),
+        fc.array(
+          fc.record({
+            cls: fc.constantFrom(0 as const, 1 as const),
+            priority: fc.integer({ min: -2, max: 2 }),
+            at: fc.integer({ min: 0, max: 5 }),
+          }),
+          { maxLength: 30 },
+        ),
         (specs) => {
           const lane = new Lane('m');
           const rows = specs.map((s, i) => {
             const id = `job_${String(s.at).padStart(9, '0')}${String(i).padStart(3, '0')}`;
             lane.add({ id, lane: 'm', cls: s.cls, priority: s.priority, enqueuedAt: s.at, seq: i });
-            return { id, source: s.cls === 0 ? 'passthrough' : 'jobs', priority: s.priority, created_at: s.at } as Parameters<typeof windowOrder>[0];
+            return { id, source: s.cls === 0 ? 'passthrough' : 'jobs', priority: s.priority, created_at: s.at } as Parameters<
+              typeof windowOrder
+            >[0];
           });
           const scheduled: string[] = [];
           while (lane.size) scheduled.push(lane.shift()!.id);

@@ -21,12 +21,23 @@ function runner(key: string, inFlight = 0, extra: Partial<RunnerView> = {}): [st
   return [key, { key, model: key.split(' · ')[0]!, inFlight, keepAliveMs: 300_000, lastUsedAt: 0, ...extra }];
 }
 
-type OneHost = Partial<Omit<DecideInput, 'hosts'>> & { runners?: Map<string, RunnerView>; knowledge?: ReturnType<typeof createGpuKnowledge> };
+type OneHost = Partial<Omit<DecideInput, 'hosts'>> & {
+  runners?: Map<string, RunnerView>;
+  knowledge?: ReturnType<typeof createGpuKnowledge>;
+};
 
 /** One host, `local`, holding `runners`. */
 function input(lanes: Map<string, Lane>, over: OneHost = {}): DecideInput {
   const { runners = new Map(), knowledge = createGpuKnowledge(), ...rest } = over;
-  return { now: 1000, lanes, hosts: [{ id: 'local', runners, knowledge }], concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...rest };
+  return {
+    now: 1000,
+    lanes,
+    hosts: [{ id: 'local', runners, knowledge }],
+    concurrency: 1,
+    maxWaitMs: 30_000,
+    lastServed: new Map(),
+    ...rest,
+  };
 }
 
 const GB = 1e9;
@@ -34,12 +45,24 @@ const GB = 1e9;
 describe('decide: one runner at a time (nothing known to fit together)', () => {
   it('keeps serving the loaded lane while it has work', () => {
     const lanes = lanesOf(job('a', 0), job('b', 10), job('a', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ host: 'local', lane: 'a', load: false, evicts: [], unload: [] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({
+      host: 'local',
+      lane: 'a',
+      load: false,
+      evicts: [],
+      unload: [],
+    });
   });
 
   it('loads the lane whose oldest job waited longest when the loaded one is empty, evicting the idle runner', () => {
     const lanes = lanesOf(job('b', 30), job('c', 20));
-    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({ host: 'local', lane: 'c', load: true, evicts: ['a'], unload: [] });
+    expect(decide(input(lanes, { runners: new Map([runner('a')]) }))).toEqual({
+      host: 'local',
+      lane: 'c',
+      load: true,
+      evicts: ['a'],
+      unload: [],
+    });
   });
 
   it('prefers a runner Ollama already holds over an older lane', () => {
@@ -73,7 +96,13 @@ describe('decide: one runner at a time (nothing known to fit together)', () => {
     const d = decide(input(lanes, { now: 40_000, runners: new Map([runner('b')]), lastServed: new Map([['b', 30_000]]) }));
     expect(d?.lane).toBe('a');
     // The lane being served never starves: with a serving, b waits for its turn.
-    const served = decide(input(lanesOf(job('a', 0), job('b', 35_000)), { now: 40_000, runners: new Map([runner('a', 0)]), lastServed: new Map([['a', 39_000]]) }));
+    const served = decide(
+      input(lanesOf(job('a', 0), job('b', 35_000)), {
+        now: 40_000,
+        runners: new Map([runner('a', 0)]),
+        lastServed: new Map([['a', 39_000]]),
+      }),
+    );
     expect(served?.lane).toBe('a');
   });
 
@@ -103,7 +132,10 @@ describe('decide: runners that fit together', () => {
     const lanes = lanesOf(job('a', 0), job('b', 1));
     const runners = new Map([runner('a', 1)]);
     expect(decide(input(lanes, { runners, knowledge }))).toBeNull();
-    learnResident(knowledge, [{ key: 'a', bytes: 3 * GB }, { key: 'b', bytes: 4 * GB }]);
+    learnResident(knowledge, [
+      { key: 'a', bytes: 3 * GB },
+      { key: 'b', bytes: 4 * GB },
+    ]);
     expect(decide(input(lanes, { runners, knowledge }))).toEqual({ host: 'local', lane: 'b', load: true, evicts: [], unload: [] });
   });
 
@@ -125,7 +157,13 @@ describe('decide: runners that fit together', () => {
     const runners = new Map([runner('embed', 0, { keepAliveMs: 1 }), runner('chat1', 0)]);
     expect(decide(input(lanes, { runners, knowledge }))).toEqual({ host: 'local', lane: 'embed', load: false, evicts: [], unload: [] });
     const busyEmbed = new Map([runner('embed', 1, { keepAliveMs: 1 }), runner('chat1', 0)]);
-    expect(decide(input(lanes, { runners: busyEmbed, knowledge }))).toEqual({ host: 'local', lane: 'chat2', load: true, evicts: ['chat1'], unload: ['chat1'] });
+    expect(decide(input(lanes, { runners: busyEmbed, knowledge }))).toEqual({
+      host: 'local',
+      lane: 'chat2',
+      load: true,
+      evicts: ['chat1'],
+      unload: ['chat1'],
+    });
   });
 
   it('keeps at most --max-loaded runners', () => {
@@ -146,14 +184,30 @@ describe('decide: runners that fit together', () => {
 });
 
 describe('decide: several hosts', () => {
-  const host = (id: string, runners: [string, RunnerView][] = [], maxLoaded = 1) => ({ id, runners: new Map(runners), knowledge: createGpuKnowledge({ maxLoaded }) });
+  const host = (id: string, runners: [string, RunnerView][] = [], maxLoaded = 1) => ({
+    id,
+    runners: new Map(runners),
+    knowledge: createGpuKnowledge({ maxLoaded }),
+  });
   const many = (lanes: Map<string, Lane>, hosts: ReturnType<typeof host>[], over: Partial<DecideInput> = {}): DecideInput => ({
-    now: 1000, lanes, hosts, concurrency: 1, maxWaitMs: 30_000, lastServed: new Map(), ...over,
+    now: 1000,
+    lanes,
+    hosts,
+    concurrency: 1,
+    maxWaitMs: 30_000,
+    lastServed: new Map(),
+    ...over,
   });
 
   it('loads a second model on the host with room instead of draining the first', () => {
     const lanes = lanesOf(job('a', 0), job('a', 1), job('b', 2));
-    expect(decide(many(lanes, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({ lane: 'b', host: 'gpu2', load: true, evicts: [], unload: [] });
+    expect(decide(many(lanes, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({
+      lane: 'b',
+      host: 'gpu2',
+      load: true,
+      evicts: [],
+      unload: [],
+    });
   });
 
   it('prefers the host that already holds a runner', () => {
@@ -165,7 +219,13 @@ describe('decide: several hosts', () => {
     const few = lanesOf(job('a', 0), job('a', 1), job('a', 2));
     expect(decide(many(few, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toBeNull();
     const lots = lanesOf(...Array.from({ length: 6 }, (_, i) => job('a', i)));
-    expect(decide(many(lots, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({ lane: 'a', host: 'gpu2', load: true, evicts: [], unload: [] });
+    expect(decide(many(lots, [host('gpu1', [runner('a', 1)]), host('gpu2')]))).toEqual({
+      lane: 'a',
+      host: 'gpu2',
+      load: true,
+      evicts: [],
+      unload: [],
+    });
   });
 
   it('serves a starving lane on whichever host can take it without waiting', () => {

@@ -90,7 +90,12 @@ function evictionOrder(lanes: ReadonlyMap<string, Lane>): (a: RunnerView, b: Run
   return (a, b) => busy(a) - busy(b) || a.keepAliveMs - b.keepAliveMs || a.lastUsedAt - b.lastUsedAt;
 }
 
-export function victimsFor(lane: Lane, runners: ReadonlyMap<string, RunnerView>, knowledge: GpuKnowledge, lanes: ReadonlyMap<string, Lane> = new Map()): Victims {
+export function victimsFor(
+  lane: Lane,
+  runners: ReadonlyMap<string, RunnerView>,
+  knowledge: GpuKnowledge,
+  lanes: ReadonlyMap<string, Lane> = new Map(),
+): Victims {
   if (runners.has(lane.name)) return { all: [], unload: [] };
   const all: RunnerView[] = [];
   const unload: RunnerView[] = [];
@@ -99,7 +104,11 @@ export function victimsFor(lane: Lane, runners: ReadonlyMap<string, RunnerView>,
   for (const r of runners.values()) (r.model === lane.model ? all : keep).push(r);
   keep.sort(evictionOrder(lanes));
   const incoming = { key: lane.name, model: lane.model };
-  for (let verdict = fitVerdict(knowledge, [...keep, incoming]); keep.length > 0 && verdict !== 'fits'; verdict = fitVerdict(knowledge, [...keep, incoming])) {
+  for (
+    let verdict = fitVerdict(knowledge, [...keep, incoming]);
+    keep.length > 0 && verdict !== 'fits';
+    verdict = fitVerdict(knowledge, [...keep, incoming])
+  ) {
     const victim = keep.shift() as RunnerView;
     all.push(victim);
     if (verdict === 'does-not-fit') unload.push(victim);
@@ -158,11 +167,15 @@ export function decide(input: DecideInput): Decision | null {
       const victims = victimsFor(starving, h.runners, h.knowledge, lanes);
       const busy = victims.all.reduce((n, v) => n + v.inFlight, 0);
       const youngCount = victims.all.filter((v) => young(h, v)).length;
-      const better = !target || youngCount < target.young || (youngCount === target.young && (busy < target.busy || (busy === target.busy && victims.all.length < target.victims.all.length)));
+      const better =
+        !target ||
+        youngCount < target.young ||
+        (youngCount === target.young && (busy < target.busy || (busy === target.busy && victims.all.length < target.victims.all.length)));
       if (better) target = { host: h, victims, busy, young: youngCount };
     }
     // Starvation overrides draining waiting work, never work in flight: busy victims finish first.
-    if (target && target.busy === 0 && target.young === 0) return start(starving, target.host, target.victims, !target.host.runners.has(starving.name));
+    if (target && target.busy === 0 && target.young === 0)
+      return start(starving, target.host, target.victims, !target.host.runners.has(starving.name));
     if (target && target.young === 0) blocked = { host: target.host.id, keys: new Set(target.victims.all.map((v) => v.key)) };
   }
 

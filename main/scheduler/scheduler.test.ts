@@ -4,7 +4,12 @@ import { QueueFullError, createScheduler, type Slot } from './scheduler.js';
 
 function fakeClock(start = 0) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 /** Collects dispatch order; slots stay held until the test releases them. */
@@ -94,10 +99,21 @@ describe('scheduler', () => {
     expect(h.s.observePs([{ model: 'A', bytes: 100 }], epoch - 1)).toBe(false);
     h.add('b1', 'B');
     h.add('c1', 'C');
-    expect(h.s.observePs([{ model: 'A', bytes: 100 }, { model: 'C', bytes: 200 }], epoch)).toBe(true);
+    expect(
+      h.s.observePs(
+        [
+          { model: 'A', bytes: 100 },
+          { model: 'C', bytes: 200 },
+        ],
+        epoch,
+      ),
+    ).toBe(true);
     await h.release('a1');
     expect(h.started).toEqual(['a1', 'c1']);
-    expect(h.s.snapshot().runners.map((r) => [r.key, r.bytes])).toEqual([['A', 100], ['C', 200]]);
+    expect(h.s.snapshot().runners.map((r) => [r.key, r.bytes])).toEqual([
+      ['A', 100],
+      ['C', 200],
+    ]);
   });
 
   it('runs runners side by side once /api/ps showed them resident together', async () => {
@@ -108,7 +124,15 @@ describe('scheduler', () => {
     await h.release('a1');
     expect(h.started).toEqual(['a1', 'b1']);
     // Ollama kept A beside B: from now on they fit together.
-    expect(h.s.observePs([{ model: 'A', bytes: 3e9 }, { model: 'B', bytes: 2e9 }], h.s.loadEpoch())).toBe(true);
+    expect(
+      h.s.observePs(
+        [
+          { model: 'A', bytes: 3e9 },
+          { model: 'B', bytes: 2e9 },
+        ],
+        h.s.loadEpoch(),
+      ),
+    ).toBe(true);
     h.add('a2', 'A');
     h.add('b2', 'B');
     expect(h.started).toEqual(['a1', 'b1', 'a2']);
@@ -205,7 +229,9 @@ describe('scheduler', () => {
     const h = harness();
     h.add('a1', 'A');
     let idle = false;
-    void h.s.whenIdle().then(() => { idle = true; });
+    void h.s.whenIdle().then(() => {
+      idle = true;
+    });
     await Promise.resolve();
     expect(idle).toBe(false);
     await h.release('a1');
@@ -221,7 +247,12 @@ type Op =
   | { kind: 'tick'; ms: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('add' as const), lane: fc.integer({ min: 0, max: 3 }), cls: fc.constantFrom(0 as const, 1 as const), priority: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    lane: fc.integer({ min: 0, max: 3 }),
+    cls: fc.constantFrom(0 as const, 1 as const),
+    priority: fc.integer({ min: 0, max: 2 }),
+  }),
   fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 400 }) }),
@@ -230,105 +261,115 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 describe('scheduler properties', () => {
   it('keeps its invariants under any sequence of arrivals, completions, cancels and time', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { maxLength: 120 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 100, max: 2000 }), async (ops, concurrency, maxWaitMs) => {
-        const clock = fakeClock();
-        const waiting = new Map<string, { lane: string; at: number; cls: 0 | 1; priority: number; seq: number }>();
-        const running = new Map<string, { lane: string }>();
-        const tickets = new Map<string, { cancel(): boolean }>();
-        const slots = new Map<string, Slot>();
-        let current: string | null = null;
-        let seq = 0;
-        const lastServed = new Map<string, number>();
-        const turnStart = new Map<string, number>();
-        const s = createScheduler({
-          clock,
-          concurrency,
-          maxWaitMs,
-          maxQueue: 10_000,
-          onDispatch(e) {
-            const w = waiting.get(e.id)!;
-            const now = clock.now();
-            // 1. At most `concurrency` in flight, all for the same model.
-            expect(running.size).toBeLessThan(concurrency);
-            for (const r of running.values()) expect(r.lane).toBe(e.lane);
-            const others = [...waiting.entries()].filter(([id]) => id !== e.id);
-            // 2. If a lane not being served went unserved for the bound, the one that waited longest goes next.
-            let starving: { lane: string; wait: number; seq: number } | null = null;
-            for (const o of waiting.values()) {
-              if ([...running.values()].some((r) => r.lane === o.lane)) continue;
-              const oldestAt = Math.min(...[...waiting.values()].filter((x) => x.lane === o.lane).map((x) => x.at));
-              const wait = now - Math.max(oldestAt, lastServed.get(o.lane) ?? -Infinity);
-              if (wait < maxWaitMs) continue;
-              if (!starving || wait > starving.wait || (wait === starving.wait && o.seq < starving.seq)) starving = { lane: o.lane, wait, seq: o.seq };
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 100, max: 2000 }),
+        async (ops, concurrency, maxWaitMs) => {
+          const clock = fakeClock();
+          const waiting = new Map<string, { lane: string; at: number; cls: 0 | 1; priority: number; seq: number }>();
+          const running = new Map<string, { lane: string }>();
+          const tickets = new Map<string, { cancel(): boolean }>();
+          const slots = new Map<string, Slot>();
+          let current: string | null = null;
+          let seq = 0;
+          const lastServed = new Map<string, number>();
+          const turnStart = new Map<string, number>();
+          const s = createScheduler({
+            clock,
+            concurrency,
+            maxWaitMs,
+            maxQueue: 10_000,
+            onDispatch(e) {
+              const w = waiting.get(e.id)!;
+              const now = clock.now();
+              // 1. At most `concurrency` in flight, all for the same model.
+              expect(running.size).toBeLessThan(concurrency);
+              for (const r of running.values()) expect(r.lane).toBe(e.lane);
+              const others = [...waiting.entries()].filter(([id]) => id !== e.id);
+              // 2. If a lane not being served went unserved for the bound, the one that waited longest goes next.
+              let starving: { lane: string; wait: number; seq: number } | null = null;
+              for (const o of waiting.values()) {
+                if ([...running.values()].some((r) => r.lane === o.lane)) continue;
+                const oldestAt = Math.min(...[...waiting.values()].filter((x) => x.lane === o.lane).map((x) => x.at));
+                const wait = now - Math.max(oldestAt, lastServed.get(o.lane) ?? -Infinity);
+                if (wait < maxWaitMs) continue;
+                if (!starving || wait > starving.wait || (wait === starving.wait && o.seq < starving.seq))
+                  starving = { lane: o.lane, wait, seq: o.seq };
+              }
+              // ...unless the lane being served began its turn less than the bound ago and still has work.
+              const currentHasWork =
+                current !== null &&
+                ([...waiting.values()].some((o) => o.lane === current) || [...running.values()].some((r) => r.lane === current));
+              const young = current !== null && currentHasWork && now - (turnStart.get(current) ?? -Infinity) < maxWaitMs;
+              if (starving) expect(e.lane).toBe(young ? current : starving.lane);
+              const lane = [...waiting.values()].filter((x) => x.lane === e.lane);
+              const laneWait = now - Math.max(Math.min(...lane.map((x) => x.at)), lastServed.get(e.lane) ?? -Infinity);
+              if (e.switched || laneWait >= maxWaitMs || !turnStart.has(e.lane)) turnStart.set(e.lane, now);
+              const all = [...waiting.values()];
+              const oldest = all.reduce((a, b) => (b.at < a.at || (b.at === a.at && b.seq < a.seq) ? b : a));
+              // 3. Drain: no switch while the served lane still has work and nothing starves.
+              if (current !== null && e.lane !== current && now - oldest.at < maxWaitMs) {
+                expect(others.some(([, o]) => o.lane === current)).toBe(false);
+              }
+              // 4. Within the lane: the best (class, priority, arrival) job starts first.
+              for (const [, o] of others) {
+                if (o.lane !== e.lane) continue;
+                const better =
+                  o.cls < w.cls || (o.cls === w.cls && (o.priority > w.priority || (o.priority === w.priority && o.seq < w.seq)));
+                expect(better).toBe(false);
+              }
+              waiting.delete(e.id);
+              running.set(e.id, { lane: e.lane });
+              lastServed.set(e.lane, now);
+              current = e.lane;
+            },
+          });
+          let n = 0;
+          for (const op of ops) {
+            if (op.kind === 'add') {
+              const id = `j${String(n++).padStart(5, '0')}`;
+              waiting.set(id, { lane: `m${op.lane}`, at: clock.now(), cls: op.cls, priority: op.priority, seq: seq++ });
+              const t = s.enqueue({ id, lane: `m${op.lane}`, cls: op.cls, priority: op.priority });
+              tickets.set(id, t);
+              void t.slot.then((slot) => {
+                if (slot) slots.set(id, slot);
+              });
+              await Promise.resolve();
+            } else if (op.kind === 'tick') {
+              clock.advance(op.ms);
+            } else if (op.kind === 'cancel') {
+              const ids = [...waiting.keys()];
+              if (!ids.length) continue;
+              const id = ids[op.pick % ids.length]!;
+              expect(tickets.get(id)!.cancel()).toBe(true);
+              waiting.delete(id);
+            } else {
+              const ids = [...running.keys()];
+              if (!ids.length) continue;
+              const id = ids[op.pick % ids.length]!;
+              lastServed.set(running.get(id)!.lane, clock.now());
+              running.delete(id);
+              slots.get(id)!.release();
+              await Promise.resolve();
             }
-            // ...unless the lane being served began its turn less than the bound ago and still has work.
-            const currentHasWork = current !== null && ([...waiting.values()].some((o) => o.lane === current) || [...running.values()].some((r) => r.lane === current));
-            const young = current !== null && currentHasWork && now - (turnStart.get(current) ?? -Infinity) < maxWaitMs;
-            if (starving) expect(e.lane).toBe(young ? current : starving.lane);
-            const lane = [...waiting.values()].filter((x) => x.lane === e.lane);
-            const laneWait = now - Math.max(Math.min(...lane.map((x) => x.at)), lastServed.get(e.lane) ?? -Infinity);
-            if (e.switched || laneWait >= maxWaitMs || !turnStart.has(e.lane)) turnStart.set(e.lane, now);
-            const all = [...waiting.values()];
-            const oldest = all.reduce((a, b) => (b.at < a.at || (b.at === a.at && b.seq < a.seq) ? b : a));
-            // 3. Drain: no switch while the served lane still has work and nothing starves.
-            if (current !== null && e.lane !== current && now - oldest.at < maxWaitMs) {
-              expect(others.some(([, o]) => o.lane === current)).toBe(false);
-            }
-            // 4. Within the lane: the best (class, priority, arrival) job starts first.
-            for (const [, o] of others) {
-              if (o.lane !== e.lane) continue;
-              const better = o.cls < w.cls || (o.cls === w.cls && (o.priority > w.priority || (o.priority === w.priority && o.seq < w.seq)));
-              expect(better).toBe(false);
-            }
-            waiting.delete(e.id);
-            running.set(e.id, { lane: e.lane });
-            lastServed.set(e.lane, now);
-            current = e.lane;
-          },
-        });
-        let n = 0;
-        for (const op of ops) {
-          if (op.kind === 'add') {
-            const id = `j${String(n++).padStart(5, '0')}`;
-            waiting.set(id, { lane: `m${op.lane}`, at: clock.now(), cls: op.cls, priority: op.priority, seq: seq++ });
-            const t = s.enqueue({ id, lane: `m${op.lane}`, cls: op.cls, priority: op.priority });
-            tickets.set(id, t);
-            void t.slot.then((slot) => { if (slot) slots.set(id, slot); });
-            await Promise.resolve();
-          } else if (op.kind === 'tick') {
-            clock.advance(op.ms);
-          } else if (op.kind === 'cancel') {
-            const ids = [...waiting.keys()];
-            if (!ids.length) continue;
-            const id = ids[op.pick % ids.length]!;
-            expect(tickets.get(id)!.cancel()).toBe(true);
-            waiting.delete(id);
-          } else {
-            const ids = [...running.keys()];
-            if (!ids.length) continue;
-            const id = ids[op.pick % ids.length]!;
+          }
+          // 5. Nothing is lost: drain everything and every job starts exactly once.
+          while (running.size) {
+            const id = running.keys().next().value as string;
             lastServed.set(running.get(id)!.lane, clock.now());
             running.delete(id);
             slots.get(id)!.release();
             await Promise.resolve();
           }
-        }
-        // 5. Nothing is lost: drain everything and every job starts exactly once.
-        while (running.size) {
-          const id = running.keys().next().value as string;
-          lastServed.set(running.get(id)!.lane, clock.now());
-          running.delete(id);
-          slots.get(id)!.release();
-          await Promise.resolve();
-        }
-        expect(waiting.size).toBe(0);
-        expect(s.waiting).toBe(0);
-      }),
+          expect(waiting.size).toBe(0);
+          expect(s.waiting).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 });
-
 
 describe('scheduler properties with a GPU budget', () => {
   const models = ['m0', 'm1', 'm2', 'm3', 'm4 · num_ctx 8192', 'm0 · num_ctx 8192'];
@@ -355,7 +396,11 @@ describe('scheduler properties with a GPU budget', () => {
         const running = new Map<string, string>();
         const slots = new Map<string, Slot>();
         const s = createScheduler({
-          clock, concurrency, gpuMemory: budget, maxLoaded, maxWaitMs: 500,
+          clock,
+          concurrency,
+          gpuMemory: budget,
+          maxLoaded,
+          maxWaitMs: 500,
           onDispatch(e) {
             const busy = new Set(running.values());
             for (const v of e.evicts) expect(busy.has(v)).toBe(false);
@@ -376,7 +421,9 @@ describe('scheduler properties with a GPU budget', () => {
         for (const op of ops) {
           if (op.kind === 'add') {
             const id = `j${String(n++).padStart(5, '0')}`;
-            void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => { if (slot) slots.set(id, slot); });
+            void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => {
+              if (slot) slots.set(id, slot);
+            });
           } else if (op.kind === 'tick') clock.advance(op.ms);
           else {
             const ids = [...running.keys()];
@@ -408,12 +455,21 @@ describe('scheduler properties with a GPU budget', () => {
         const clock = fakeClock();
         const loads: string[] = [];
         const slots: Slot[] = [];
-        const s = createScheduler({ clock, concurrency, gpuMemory: budget, maxLoaded, maxWaitMs: Infinity, onDispatch: (e) => e.switched && loads.push(e.lane) });
+        const s = createScheduler({
+          clock,
+          concurrency,
+          gpuMemory: budget,
+          maxLoaded,
+          maxWaitMs: Infinity,
+          onDispatch: (e) => e.switched && loads.push(e.lane),
+        });
         for (const [i, m] of models.entries()) s.observePs([{ model: m, bytes: sizes[i]! }], s.loadEpoch());
         s.observePs([], s.loadEpoch());
         s.pause();
         let n = 0;
-        for (const op of ops) if (op.kind === 'add') void s.enqueue({ id: `j${String(n++).padStart(5, '0')}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
+        for (const op of ops)
+          if (op.kind === 'add')
+            void s.enqueue({ id: `j${String(n++).padStart(5, '0')}`, lane: models[op.lane]!, cls: 0 }).slot.then((x) => x && slots.push(x));
         s.resume();
         for (let guard = 0; guard < 1000 && (slots.length || s.waiting); guard++) {
           await Promise.resolve();
@@ -451,7 +507,11 @@ describe('scheduler properties with several hosts', () => {
           const slots = new Map<string, Slot>();
           const budget = 8;
           const s = createScheduler({
-            clock, gpuMemory: budget, maxWaitMs: 500, spreadMin: 2, hosts: ids.map((id) => ({ id })),
+            clock,
+            gpuMemory: budget,
+            maxWaitMs: 500,
+            spreadMin: 2,
+            hosts: ids.map((id) => ({ id })),
             onDispatch(e) {
               expect(down.has(e.host)).toBe(false);
               for (const v of e.evicts) expect([...running.values()].some((r) => r.host === e.host && r.lane === v)).toBe(false);
@@ -468,7 +528,9 @@ describe('scheduler properties with several hosts', () => {
           for (const op of ops) {
             if (op.kind === 'add') {
               const id = `j${String(n++).padStart(5, '0')}`;
-              void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => { if (slot) slots.set(id, slot); });
+              void s.enqueue({ id, lane: models[op.lane]!, cls: 0 }).slot.then((slot) => {
+                if (slot) slots.set(id, slot);
+              });
             } else if (op.kind === 'toggle') {
               const id = ids[op.host % ids.length]!;
               if (down.has(id)) down.delete(id);
@@ -485,7 +547,10 @@ describe('scheduler properties with several hosts', () => {
             }
             await Promise.resolve();
           }
-          for (const id of ids) { down.delete(id); s.setHostUp(id, true); }
+          for (const id of ids) {
+            down.delete(id);
+            s.setHostUp(id, true);
+          }
           for (let guard = 0; (running.size || s.waiting) && guard < 1000; guard++) {
             const id = running.keys().next().value as string;
             await Promise.resolve();

@@ -212,7 +212,17 @@ export function createScheduler(options: SchedulerOptions = {}) {
     while (!paused && pending.size > 0) {
       const now = clock.now();
       const up = [...hosts.values()].filter((h) => h.up);
-      const d = decide({ now, lanes, hosts: up, concurrency, holdMs: options.holdMs ?? 0, sendAhead: options.sendAhead, maxWaitMs, lastServed, spreadMin: options.spreadMin });
+      const d = decide({
+        now,
+        lanes,
+        hosts: up,
+        concurrency,
+        holdMs: options.holdMs ?? 0,
+        sendAhead: options.sendAhead,
+        maxWaitMs,
+        lastServed,
+        spreadMin: options.spreadMin,
+      });
       if (d === null) return;
       const lane = lanes.get(d.lane) as Lane;
       // A lane that had gone unserved for the bound begins a new turn now.
@@ -248,7 +258,15 @@ export function createScheduler(options: SchedulerOptions = {}) {
           if (d.load) options.onLoadReleased?.(d.host);
         },
       };
-      options.onDispatch?.({ id: job.id, lane: d.lane, host: d.host, cls: job.cls, switched: d.load, evicts: d.evicts, waitedMs: now - job.enqueuedAt });
+      options.onDispatch?.({
+        id: job.id,
+        lane: d.lane,
+        host: d.host,
+        cls: job.cls,
+        switched: d.load,
+        evicts: d.evicts,
+        waitedMs: now - job.enqueuedAt,
+      });
       entry.resolve(slot);
     }
   }
@@ -313,7 +331,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
         const e = seen.get(r.key);
         if (e && r.loadedBeside) {
           const gone = r.loadedBeside.keys.filter((k) => !seen.has(k));
-          if (gone.length > 0 && !Number.isNaN(r.loadedBeside.bytes)) learnEviction(knowledge, r.loadedBeside.bytes, e.bytes, r.loadedBeside.keys.length);
+          if (gone.length > 0 && !Number.isNaN(r.loadedBeside.bytes))
+            learnEviction(knowledge, r.loadedBeside.bytes, e.bytes, r.loadedBeside.keys.length);
           r.loadedBeside = null;
         }
         // Gone from Ollama (expired, evicted, unloaded by someone else), unless foreman is using it.
@@ -322,10 +341,21 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const now = clock.now();
       for (const [key, e] of seen) {
         if (!runners.has(key)) {
-          runners.set(key, { key, model: e.model, inFlight: 0, keepAliveMs: DEFAULT_KEEP_ALIVE_MS, lastUsedAt: now, loadedBeside: null, loaded: true });
+          runners.set(key, {
+            key,
+            model: e.model,
+            inFlight: 0,
+            keepAliveMs: DEFAULT_KEEP_ALIVE_MS,
+            lastUsedAt: now,
+            loadedBeside: null,
+            loaded: true,
+          });
         }
       }
-      learnResident(knowledge, [...seen].map(([key, e]) => ({ key, bytes: e.bytes })));
+      learnResident(
+        knowledge,
+        [...seen].map(([key, e]) => ({ key, bytes: e.bytes })),
+      );
       pump();
       return true;
     },
@@ -391,7 +421,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
         return {
           id: h.id,
           up: h.up,
-          runners: [...h.runners.values()].map((r) => ({ key: r.key, model: r.model, bytes: h.knowledge.footprints.get(r.key) ?? null, inFlight: r.inFlight })),
+          runners: [...h.runners.values()].map((r) => ({
+            key: r.key,
+            model: r.model,
+            bytes: h.knowledge.footprints.get(r.key) ?? null,
+            inFlight: r.inFlight,
+          })),
           memory: {
             budget: budget.bytes,
             source: budget.source,

@@ -16,7 +16,8 @@ afterEach(async () => {
 });
 
 const get = async <T>(s: Stack, p: string): Promise<T> => (await (await fetch(`${s.url}${p}`)).json()) as T;
-const post = (s: Stack, p: string) => fetch(`${s.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+const post = (s: Stack, p: string) =>
+  fetch(`${s.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 const chat = (s: Stack, model: string, content: string, signal?: AbortSignal) =>
   fetch(`${s.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content }] }), signal });
 
@@ -38,7 +39,9 @@ describe('queue snapshot and events', () => {
     const tokens = await sse.next((f) => f.event === 'tokens');
     expect(JSON.parse(tokens.data).content.length).toBeGreaterThan(0);
     await Promise.all([first, second].map(async (r) => (await r).text()));
-    const done = await sse.next((f) => f.event === 'job' && JSON.parse(f.data).job.model === 'gemma3:1b' && JSON.parse(f.data).job.state === 'succeeded');
+    const done = await sse.next(
+      (f) => f.event === 'job' && JSON.parse(f.data).job.model === 'gemma3:1b' && JSON.parse(f.data).job.state === 'succeeded',
+    );
     expect(JSON.parse(done.data).job.eval_count).toBeGreaterThan(0);
     expect(sse.frames.some((f) => f.event === 'model' && JSON.parse(f.data).model === 'gemma3:1b')).toBe(true);
   });
@@ -113,7 +116,10 @@ describe('history, detail, timeline, metrics', () => {
     const s = stack;
     await (await chat(s, 'llama3.2', 'first')).text();
     await (await chat(s, 'gemma3:1b', 'second')).text();
-    const page = await get<{ jobs: { id: string; model: string }[]; next_cursor: string | null }>(s, '/foreman/jobs?model=gemma3:1b&source=passthrough');
+    const page = await get<{ jobs: { id: string; model: string }[]; next_cursor: string | null }>(
+      s,
+      '/foreman/jobs?model=gemma3:1b&source=passthrough',
+    );
     expect(page.jobs.map((j) => j.model)).toEqual(['gemma3:1b']);
     const detail = await get<JobDetail>(s, `/foreman/jobs/${page.jobs[0]!.id}`);
     expect(detail).toMatchObject({ state: 'succeeded', partial: null });
@@ -144,7 +150,9 @@ describe('history, detail, timeline, metrics', () => {
     stack = await startStack();
     const s = stack;
     await (await chat(s, 'llama3.2', 'count me')).text();
-    await expect.poll(async () => (await (await fetch(`${s.url}/foreman/metrics`)).text())).toMatch(/foreman_jobs_total\{source="passthrough",state="succeeded",host="127\.0\.0\.1:\d+"\} 1/);
+    await expect
+      .poll(async () => await (await fetch(`${s.url}/foreman/metrics`)).text())
+      .toMatch(/foreman_jobs_total\{source="passthrough",state="succeeded",host="127\.0\.0\.1:\d+"\} 1/);
     const text = await (await fetch(`${s.url}/foreman/metrics`)).text();
     expect(text).toContain('foreman_job_wait_seconds_count{source="passthrough"} 1');
     expect(text).toContain('# TYPE foreman_queue_depth gauge');

@@ -77,7 +77,13 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.get('/health', async () => {
     const storage = store.storageHealth();
-    const hosts = deps.hosts().map((h) => ({ id: h.id, url: h.url, state: h.health.state, reason: h.health.state === 'up' ? null : h.health.reason, since: h.health.since }));
+    const hosts = deps.hosts().map((h) => ({
+      id: h.id,
+      url: h.url,
+      state: h.health.state,
+      reason: h.health.state === 'up' ? null : h.health.reason,
+      since: h.health.since,
+    }));
     const allUp = hosts.every((h) => h.state !== 'down');
     return {
       // Degraded while history cannot be written or an Ollama host does not answer: either way clients suffer.
@@ -121,7 +127,15 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     const lane = (name: string): LaneSnapshot => {
       let l = lanes.get(name);
       if (!l) {
-        l = { model: name, resident: held.has(name), current: snap.current === name, queued: [], running: [], oldest_at: null, ...board.laneStats(name) };
+        l = {
+          model: name,
+          resident: held.has(name),
+          current: snap.current === name,
+          queued: [],
+          running: [],
+          oldest_at: null,
+          ...board.laneStats(name),
+        };
         lanes.set(name, l);
       }
       return l;
@@ -155,7 +169,13 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     { schema: { querystring: listQuery } },
     async (request) => {
       const q = request.query;
-      const page = store.listJobs({ source: q.source, lane: q.model ? normalizeModel(q.model) : undefined, state: q.state, limit: q.limit, before: q.cursor });
+      const page = store.listJobs({
+        source: q.source,
+        lane: q.model ? normalizeModel(q.model) : undefined,
+        state: q.state,
+        limit: q.limit,
+        before: q.cursor,
+      });
       return { jobs: page.map(toJobRow), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
     },
   );
@@ -168,8 +188,19 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     const row = live ? live.row : toJobRow(job);
     let partial: JobDetail['partial'] = null;
     if (live && live.row.state === 'working') {
-      const t = assembleTranscript({ api: job.api, flavor: live.flavor, status: 200, contentType: live.flavor === 'openai' ? 'text/event-stream' : 'application/x-ndjson', body: board.bytes(id) });
-      const answer = (t.response ? JSON.parse(t.response) : {}) as { message?: { content?: string; thinking?: string }; response?: string; content?: string; thinking?: string };
+      const t = assembleTranscript({
+        api: job.api,
+        flavor: live.flavor,
+        status: 200,
+        contentType: live.flavor === 'openai' ? 'text/event-stream' : 'application/x-ndjson',
+        body: board.bytes(id),
+      });
+      const answer = (t.response ? JSON.parse(t.response) : {}) as {
+        message?: { content?: string; thinking?: string };
+        response?: string;
+        content?: string;
+        thinking?: string;
+      };
       const part = answer.message ?? answer;
       partial = { content: String(part.content ?? answer.response ?? ''), thinking: String(part.thinking ?? '') };
     }

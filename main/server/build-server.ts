@@ -73,9 +73,18 @@ export function buildServer(core: ServerCore, options: ServerOptions): FastifyIn
   const bodyLimit = deps.bodyLimit ?? 100 * 1024 * 1024;
   const isDraining = deps.isDraining;
   const guard = { checkHost: deps.checkHost, allowedOrigins: deps.allowedOrigins };
-  const handleInference = createInferenceHandler({ store: deps.store, scheduler: deps.scheduler, upstreams: deps.upstreams, clock: deps.clock, board: deps.board });
+  const handleInference = createInferenceHandler({
+    store: deps.store,
+    scheduler: deps.scheduler,
+    upstreams: deps.upstreams,
+    clock: deps.clock,
+    board: deps.board,
+  });
   const allowed = createRequestGuard(guard);
-  const inferenceFastPath = createInferenceFastPath(handleInference, { bodyLimit, accept: (req) => allowed(req.headers) && !isDraining?.() });
+  const inferenceFastPath = createInferenceFastPath(handleInference, {
+    bodyLimit,
+    accept: (req) => allowed(req.headers) && !isDraining?.(),
+  });
   const app = Fastify({
     // Inference POSTs are served before Fastify routes them (≈ 45 µs of CPU per request, bench/RESULTS.md);
     // everything else, and whatever the guards refuse, goes to Fastify.
@@ -108,15 +117,31 @@ export function buildServer(core: ServerCore, options: ServerOptions): FastifyIn
   }
   const { store, scheduler, ollama, clock, board, hub } = deps;
   const stream = createEventStream(hub);
-  app.register(adminPlugin, { prefix: '/foreman', scheduler, ollama, store, board, hub, residency: deps.residency, hosts: deps.hostStatuses, clock, supervisor: deps.supervisor ?? null, events: stream, models: deps.models });
+  app.register(adminPlugin, {
+    prefix: '/foreman',
+    scheduler,
+    ollama,
+    store,
+    board,
+    hub,
+    residency: deps.residency,
+    hosts: deps.hostStatuses,
+    clock,
+    supervisor: deps.supervisor ?? null,
+    events: stream,
+    models: deps.models,
+  });
   app.register(eventsPlugin, { prefix: '/foreman', stream });
   app.register(deliveriesPlugin, { prefix: '/foreman', deliveries: store.deliveries, dispatcher: deps.dispatcher, clock });
-  app.get('/foreman/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  app.get('/foreman/metrics', async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
   app.register(jobsPlugin, { prefix: '/jobs', runner: deps.runner, store, jobs: deps.jobs, addressPolicy: deps.webhookPolicy });
   app.register(uiPlugin, { root: deps.uiRoot });
   app.register(passthroughPlugin, { handle: handleInference });
   // Several hosts answer lists and management as one Ollama; with one, everything is a byte pipe.
-  if (deps.upstreams.monitors.length > 1) app.register(hostsUnionPlugin, { hosts: deps.upstreams.monitors.map((m) => ({ id: m.id, client: m.client, up: () => m.up })) });
+  if (deps.upstreams.monitors.length > 1)
+    app.register(hostsUnionPlugin, { hosts: deps.upstreams.monitors.map((m) => ({ id: m.id, client: m.client, up: () => m.up })) });
   app.register(forwardPlugin, { ollama });
   return app;
 }

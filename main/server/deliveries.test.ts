@@ -55,7 +55,12 @@ async function start(): Promise<Api> {
     kick: () => dispatcher.kick(),
     get: (path) => call(path),
     post: (path, body, contentType = 'application/json') =>
-      call(path, body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      call(
+        path,
+        body === undefined
+          ? { method: 'POST' }
+          : { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) },
+      ),
   };
 }
 
@@ -80,8 +85,18 @@ describe('GET /foreman/deliveries', () => {
     expect(all.json.deliveries.map((d: any) => d.id)).toEqual([exhausted, delivered]);
     expect(all.json.next_cursor).toBeNull();
     expect(all.json.deliveries[1]).toMatchObject({
-      id: delivered, webhook_id: delivered, job_id: 'job_1', sequence: 1, type: 'job.succeeded', url: api.hook.url,
-      state: 'delivered', attempt_count: 1, redelivery: false, next_attempt_at: null, last_status: 204, last_error: null,
+      id: delivered,
+      webhook_id: delivered,
+      job_id: 'job_1',
+      sequence: 1,
+      type: 'job.succeeded',
+      url: api.hook.url,
+      state: 'delivered',
+      attempt_count: 1,
+      redelivery: false,
+      next_attempt_at: null,
+      last_status: 204,
+      last_error: null,
     });
     expect(all.json.deliveries[1].created_at).toMatch(ISO);
     expect(all.json.deliveries[1].finished_at).toMatch(ISO);
@@ -114,25 +129,51 @@ describe('GET /foreman/deliveries', () => {
     expect((await api.get(`/deliveries/${third}`)).json.waiting_for).toEqual(behindFirst);
   });
 
-  it.each([['limit=0'], ['limit=501'], ['state=lost'], ['since=yesterday'], ['failed=maybe']])('answers 400 {"error"} for %s', async (query) => {
-    const api = await start();
-    const res = await api.get(`/deliveries?${query}`);
-    expect(res.status).toBe(400);
-    expect(res.json).toEqual({ error: expect.any(String) });
-  });
+  it.each([['limit=0'], ['limit=501'], ['state=lost'], ['since=yesterday'], ['failed=maybe']])(
+    'answers 400 {"error"} for %s',
+    async (query) => {
+      const api = await start();
+      const res = await api.get(`/deliveries?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ error: expect.any(String) });
+    },
+  );
 
   it('shows one delivery with its parsed payload and every attempt', async () => {
     const api = await start();
     const { exhausted } = await withHistory(api);
     const { status, json } = await api.get(`/deliveries/${exhausted}`);
     expect(status).toBe(200);
-    expect(json).toMatchObject({ id: exhausted, state: 'exhausted', attempt_count: 2, payload: { type: 'job.failed', data: { job_id: 'job_2' } } });
+    expect(json).toMatchObject({
+      id: exhausted,
+      state: 'exhausted',
+      attempt_count: 2,
+      payload: { type: 'job.failed', data: { job_id: 'job_2' } },
+    });
     expect(json.attempts).toHaveLength(2);
     expect(Object.keys(json.attempts[0]).sort()).toEqual([
-      'attempt', 'duration_ms', 'error', 'error_class', 'finished_at', 'next_attempt_at', 'redelivery', 'request_headers',
-      'response_body', 'started_at', 'status', 'type', 'webhook_id',
+      'attempt',
+      'duration_ms',
+      'error',
+      'error_class',
+      'finished_at',
+      'next_attempt_at',
+      'redelivery',
+      'request_headers',
+      'response_body',
+      'started_at',
+      'status',
+      'type',
+      'webhook_id',
     ]);
-    expect(json.attempts[0]).toMatchObject({ attempt: 1, webhook_id: exhausted, type: 'job.failed', redelivery: false, status: 500, error_class: 'invalid_status' });
+    expect(json.attempts[0]).toMatchObject({
+      attempt: 1,
+      webhook_id: exhausted,
+      type: 'job.failed',
+      redelivery: false,
+      status: 500,
+      error_class: 'invalid_status',
+    });
     expect(json.attempts[0].request_headers).toMatchObject({ 'webhook-id': exhausted, 'user-agent': 'foreman-webhooks' });
     expect(json.attempts[0].next_attempt_at).toMatch(ISO);
     expect(json.attempts[1].next_attempt_at).toBeNull();
@@ -156,7 +197,11 @@ describe('POST /foreman/deliveries/…/redeliver', () => {
     expect(new Set(copies.map((c) => c.id))).toEqual(new Set([exhausted]));
     expect(new Set(copies.map((c) => c.raw)).size).toBe(1);
     const attempts = (await api.get(`/deliveries/${exhausted}`)).json.attempts;
-    expect(attempts.map((a: any) => [a.attempt, a.redelivery, a.status])).toEqual([[1, false, 500], [2, false, 500], [3, true, 204]]);
+    expect(attempts.map((a: any) => [a.attempt, a.redelivery, a.status])).toEqual([
+      [1, false, 500],
+      [2, false, 500],
+      [3, true, 204],
+    ]);
   });
 
   it('answers 404 for an unknown delivery, and sends a pending retry now instead of later', async () => {

@@ -16,7 +16,12 @@ export interface DeliveriesDeps {
 }
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'exhausted', 'disabled'];
-const TIME = { anyOf: [{ type: 'string', minLength: 1, maxLength: 64 }, { type: 'integer', minimum: 0 }] } as const;
+const TIME = {
+  anyOf: [
+    { type: 'string', minLength: 1, maxLength: 64 },
+    { type: 'integer', minimum: 0 },
+  ],
+} as const;
 
 const listQuery = {
   type: 'object',
@@ -162,12 +167,19 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
     });
     const page = rows.slice(0, q.limit);
     const waits = blockers(deliveries, page);
-    return { deliveries: page.map((d) => deliveryView(d, waits.get(d.id))), next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
+    return {
+      deliveries: page.map((d) => deliveryView(d, waits.get(d.id))),
+      next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+    };
   });
 
   app.get<{ Params: { id: string } }>('/deliveries/:id', { schema: { params: idParams } }, async (request) => {
     const d = found(request.params.id);
-    return { ...deliveryView(d, blockers(deliveries, [d]).get(d.id)), payload: parsePayload(d.payload), attempts: deliveries.attempts(d.id).map((a) => attemptView(d, a)) };
+    return {
+      ...deliveryView(d, blockers(deliveries, [d]).get(d.id)),
+      payload: parsePayload(d.payload),
+      attempts: deliveries.attempts(d.id).map((a) => attemptView(d, a)),
+    };
   });
 
   app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', { schema: { params: idParams } }, async (request, reply) => {
@@ -186,10 +198,14 @@ export async function deliveriesPlugin(app: FastifyInstance, deps: DeliveriesDep
     return { delivery: deliveryView(found(d.id)) };
   });
 
-  app.post<{ Body: { since: string | number } }>('/deliveries/redeliver', { schema: { body: redeliverAllBody } }, async (request, reply) => {
-    const redelivered = deliveries.redeliverFailedSince(parseTime(request.body.since, 'since'), clock.now());
-    dispatcher.kick();
-    reply.code(202);
-    return { redelivered };
-  });
+  app.post<{ Body: { since: string | number } }>(
+    '/deliveries/redeliver',
+    { schema: { body: redeliverAllBody } },
+    async (request, reply) => {
+      const redelivered = deliveries.redeliverFailedSince(parseTime(request.body.since, 'since'), clock.now());
+      dispatcher.kick();
+      reply.code(202);
+      return { redelivered };
+    },
+  );
 }

@@ -12,8 +12,12 @@ async function serve(thrown: () => Error): Promise<FastifyInstance> {
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (logged.push(chunk.toString()), done()) });
   app = Fastify({ logger: { level: 'error', stream } });
   installErrorHandler(app, 1024);
-  app.get('/jobs/x', async () => { throw thrown(); });
-  app.get('/v1/models/x', async () => { throw thrown(); });
+  app.get('/jobs/x', async () => {
+    throw thrown();
+  });
+  app.get('/v1/models/x', async () => {
+    throw thrown();
+  });
   await app.ready();
   return app;
 }
@@ -33,14 +37,18 @@ describe('coded errors', () => {
     expect(native.body).toBe('{"error":"job job_9 not found"}');
     const openai = await app.inject({ url: '/v1/models/x' });
     expect(openai.statusCode).toBe(404);
-    expect(JSON.parse(openai.body)).toEqual({ error: { message: 'job job_9 not found', type: 'not_found_error', param: null, code: null } });
+    expect(JSON.parse(openai.body)).toEqual({
+      error: { message: 'job job_9 not found', type: 'not_found_error', param: null, code: null },
+    });
   });
 
   it('log a 5xx only when it is not one of foreman’s own answers', async () => {
     await serve(() => new CannotStoreJob('SQLITE_FULL', 'database or disk is full'));
     const full = await app.inject({ url: '/jobs/x' });
     expect(full.statusCode).toBe(507);
-    expect(full.json()).toEqual({ error: 'foreman cannot store the job (SQLITE_FULL: database or disk is full); nothing was created, try again later' });
+    expect(full.json()).toEqual({
+      error: 'foreman cannot store the job (SQLITE_FULL: database or disk is full); nothing was created, try again later',
+    });
     expect(logged).toEqual([]);
     await app.close();
     await serve(() => new TypeError('boom'));

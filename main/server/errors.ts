@@ -10,7 +10,10 @@ import { errorReply, type Flavor } from '../ollama/wire.js';
 
 /** A status and words composed at the throw site, for Ollama's own messages on the passthrough; the rest of foreman throws the coded errors below. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -23,7 +26,11 @@ export const JobNotActive = coded<[id: string]>('FOREMAN_JOB_NOT_ACTIVE', 'job %
 export const JobEnded = coded<[id: string, state: string]>('FOREMAN_JOB_ENDED', 'job %s already %s', 409);
 
 // POST /jobs and GET /jobs.
-export const JsonBodyRequired = coded<[]>('FOREMAN_JSON_BODY_REQUIRED', 'POST /jobs wants a JSON body with Content-Type: application/json', 400);
+export const JsonBodyRequired = coded<[]>(
+  'FOREMAN_JSON_BODY_REQUIRED',
+  'POST /jobs wants a JSON body with Content-Type: application/json',
+  400,
+);
 export const BodyTooDeep = coded<[levels: number]>('FOREMAN_BODY_TOO_DEEP', 'request body nests deeper than %s levels', 400);
 export const WebhookUrlRefused = coded<[reason: string]>('FOREMAN_WEBHOOK_URL_REFUSED', '%s', 400);
 export const BadIdempotencyKey = coded<[]>('FOREMAN_BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be one value of 1 to 255 characters', 400);
@@ -38,7 +45,11 @@ export const CannotStoreJob = coded<[code: string, detail: string]>(
   'foreman cannot store the job (%s: %s); nothing was created, try again later',
   507,
 );
-export const UnknownCursor = coded<[cursor: string]>('FOREMAN_UNKNOWN_CURSOR', 'unknown cursor "%s": pass a next_cursor from a previous page', 400);
+export const UnknownCursor = coded<[cursor: string]>(
+  'FOREMAN_UNKNOWN_CURSOR',
+  'unknown cursor "%s": pass a next_cursor from a previous page',
+  400,
+);
 
 // The webhook delivery log.
 export const DeliveryNotFound = coded<[id: string]>('FOREMAN_DELIVERY_NOT_FOUND', 'delivery %s not found', 404);
@@ -47,7 +58,11 @@ export const DeliveryPending = coded<[id: string]>('FOREMAN_DELIVERY_PENDING', '
 export const BadTime = coded<[field: string]>('FOREMAN_BAD_TIME', '%s must be an ISO 8601 time or milliseconds since the epoch', 400);
 
 // The Ollama supervisor.
-export const OllamaNotManaged = coded<[]>('FOREMAN_OLLAMA_NOT_MANAGED', 'foreman does not manage Ollama here: start it with --manage-ollama', 409);
+export const OllamaNotManaged = coded<[]>(
+  'FOREMAN_OLLAMA_NOT_MANAGED',
+  'foreman does not manage Ollama here: start it with --manage-ollama',
+  409,
+);
 
 export function flavorOf(url: string): Flavor {
   return url.startsWith('/v1/') ? 'openai' : 'native';

@@ -41,9 +41,13 @@ async function subscriber(s: Stack, read: boolean): Promise<net.Socket> {
 
 /** `reading` subscribers that read and `stalled` ones that never do, in a process of their own. */
 function crowdOf(url: string, reading: number, stalled: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'main/test-support/sse-crowd.mjs'), new URL(url).host, String(reading), String(stalled)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'main/test-support/sse-crowd.mjs'), new URL(url).host, String(reading), String(stalled)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`subscriber crowd exited (${code})`)));
@@ -70,7 +74,7 @@ describe('event readers that stop reading', () => {
     // 24 MiB for every subscriber, far more than the kernel buffers of a stalled connection take.
     const content = 'x'.repeat(64 * 1024);
     let peak = 0;
-    for (let sent = 0; sent < 384; ) {
+    for (let sent = 0; sent < 384;) {
       for (let k = 0; k < 16; k++, sent++) s.foreman.hub.publish({ type: 'tokens', id: `job_${sent}`, content, thinking: '', count: 1 });
       const last = s.foreman.hub.lastId;
       await sse.next((f) => f.id === last);
@@ -96,9 +100,21 @@ describe('event readers that stop reading', () => {
     await expect.poll(async () => (await eventStats(s)).subscribers).toBe(200);
 
     const row: JobRow = {
-      id: 'job_0', source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest', state: 'queued',
-      priority: 0, stream: true, client: '127.0.0.1 ollama-js/0.6.4 (x64 linux Node.js/v20.19.0)', created_at: Date.now(), started_at: null,
-      finished_at: null, status_code: null, error: null,
+      id: 'job_0',
+      source: 'passthrough',
+      route: '/api/chat',
+      api: 'chat',
+      model: 'llama3.2',
+      lane: 'llama3.2:latest',
+      state: 'queued',
+      priority: 0,
+      stream: true,
+      client: '127.0.0.1 ollama-js/0.6.4 (x64 linux Node.js/v20.19.0)',
+      created_at: Date.now(),
+      started_at: null,
+      finished_at: null,
+      status_code: null,
+      error: null,
     };
     let bursting = true;
     const latencies: number[] = [];
@@ -112,7 +128,8 @@ describe('event readers that stop reading', () => {
     })();
     // Twenty turns of 500 job events each: a thousand clients arriving and starting.
     for (let round = 0; round < 20; round++) {
-      for (let i = 0; i < 500; i++) s.foreman.hub.publish({ type: 'job', job: { ...row, id: `job_${round}_${i}`, state: i % 2 ? 'working' : 'queued' } });
+      for (let i = 0; i < 500; i++)
+        s.foreman.hub.publish({ type: 'job', job: { ...row, id: `job_${round}_${i}`, state: i % 2 ? 'working' : 'queued' } });
       await new Promise((r) => setTimeout(r, 20));
     }
     bursting = false;

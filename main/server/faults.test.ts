@@ -41,19 +41,27 @@ let goBin: string;
 beforeAll(async () => {
   hook = await startReceiver();
   goBin = path.join(tempDir('foreman-go-'), 'go-client');
-  execFileSync('go', ['build', '-o', goBin, '.'], { cwd: path.join(ROOT, 'main/test-support/go-client'), env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }, stdio: 'pipe' });
+  execFileSync('go', ['build', '-o', goBin, '.'], {
+    cwd: path.join(ROOT, 'main/test-support/go-client'),
+    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+    stdio: 'pipe',
+  });
 }, 120_000);
 afterAll(() => hook.close());
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-async function start(opts: { sim?: SimulatorOptions; retry?: Partial<RetryPolicy>; timeoutMs?: number; config?: Partial<ForemanConfig> } = {}): Promise<FaultStack> {
+async function start(
+  opts: { sim?: SimulatorOptions; retry?: Partial<RetryPolicy>; timeoutMs?: number; config?: Partial<ForemanConfig> } = {},
+): Promise<FaultStack> {
   const simOptions = { tokensPerSecond: 0, loadMs: 20, ...opts.sim };
   let sim = createSimulator(simOptions);
   const simUrl = await sim.listen(0, '127.0.0.1');
   const port = Number(new URL(simUrl).port);
-  const foreman = await startForeman(testConfig(simUrl, { upstreamTimeoutMs: opts.timeoutMs ?? TIMEOUT_MS, ...opts.config }), { jobRetry: opts.retry });
+  const foreman = await startForeman(testConfig(simUrl, { upstreamTimeoutMs: opts.timeoutMs ?? TIMEOUT_MS, ...opts.config }), {
+    jobRetry: opts.retry,
+  });
   let simUp = true;
   const s: FaultStack = {
     get sim() {
@@ -98,8 +106,22 @@ async function readBody(res: Response): Promise<{ text: string; cut: unknown }> 
   }
 }
 
-const ndjson = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Json);
-const sseData = (text: string) => text.split('\n\n').filter(Boolean).map((e) => e.split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? '');
+const ndjson = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Json);
+const sseData = (text: string) =>
+  text
+    .split('\n\n')
+    .filter(Boolean)
+    .map(
+      (e) =>
+        e
+          .split('\n')
+          .find((l) => l.startsWith('data: '))
+          ?.slice(6) ?? '',
+    );
 
 /** A streamed chat through foreman, read to its end: it must be a 200 whose body ends cleanly. */
 async function chatLines(s: FaultStack, content: string): Promise<Json[]> {
@@ -132,7 +154,11 @@ async function expectServing(s: FaultStack): Promise<void> {
 }
 
 async function submit(s: FaultStack, request: Json): Promise<string> {
-  const res = await fetch(`${s.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api: 'chat', request, webhook: { url: hook.url } }) });
+  const res = await fetch(`${s.url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ api: 'chat', request, webhook: { url: hook.url } }),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as Json).id as string;
 }
@@ -186,7 +212,10 @@ describe('a stuck Ollama', () => {
     await expect.poll(() => s.sim.stats().log[0]?.outcome).toBe('aborted');
     // /v1 and a request without streaming get the same, each in its own shape.
     const v1 = await post(s.url, '/v1/chat/completions', chat('[[sim:hang]]'));
-    expect([v1.status, await v1.json()]).toEqual([504, { error: { message: expect.stringContaining('sent nothing for 600ms'), type: 'api_error', param: null, code: null } }]);
+    expect([v1.status, await v1.json()]).toEqual([
+      504,
+      { error: { message: expect.stringContaining('sent nothing for 600ms'), type: 'api_error', param: null, code: null } },
+    ]);
     const whole = await post(s.url, '/api/generate', { model: 'llama3.2', prompt: 'x [[sim:hang-after=2]]', stream: false });
     expect([whole.status, ((await whole.json()) as Json).error]).toEqual([504, expect.stringContaining('sent nothing')]);
     await expectServing(s);
@@ -196,7 +225,9 @@ describe('a stuck Ollama', () => {
     const s = await start();
     const lines = await chatLines(s, 'x [[sim:hang-after=2]]');
     expect(lines.map((l) => l.done)).toEqual([false, false, undefined]);
-    expect(lines.at(-1)).toEqual({ error: `Ollama at ${s.simUrl} stopped sending for 600ms (foreman --upstream-timeout); the answer is incomplete` });
+    expect(lines.at(-1)).toEqual({
+      error: `Ollama at ${s.simUrl} stopped sending for 600ms (foreman --upstream-timeout); the answer is incomplete`,
+    });
 
     const ollama = new Ollama({ host: s.url });
     const seen: string[] = [];
@@ -230,11 +261,25 @@ describe('a stuck Ollama', () => {
     // Every attempt is queued → working; every failed one goes back to queued (with its reason), until the last.
     const attempts = sent.filter((t) => t === 'job.working').length;
     expect(attempts).toBeGreaterThanOrEqual(2);
-    expect(sent).toEqual(['job.queued', ...Array<string[]>(attempts - 1).fill(['job.working', 'job.queued']).flat(), 'job.working', 'job.failed']);
-    const retried = hook.forJob(id).filter((r) => r.body.type === 'job.queued').slice(1);
+    expect(sent).toEqual([
+      'job.queued',
+      ...Array<string[]>(attempts - 1)
+        .fill(['job.working', 'job.queued'])
+        .flat(),
+      'job.working',
+      'job.failed',
+    ]);
+    const retried = hook
+      .forJob(id)
+      .filter((r) => r.body.type === 'job.queued')
+      .slice(1);
     expect(retried[0]?.body.data).toMatchObject({ state: 'queued', attempts: 1, error: expect.stringContaining('sent nothing for 600ms') });
     const job = await getJob(s, id);
-    expect(job).toMatchObject({ state: 'failed', attempts, error: expect.stringMatching(/sent nothing for 600ms .*\(gave up after \d+ attempts over \d/) });
+    expect(job).toMatchObject({
+      state: 'failed',
+      attempts,
+      error: expect.stringMatching(/sent nothing for 600ms .*\(gave up after \d+ attempts over \d/),
+    });
     // Each attempt's request was closed at Ollama: none is left holding a slot there.
     expect(s.sim.stats().log.map((e) => e.outcome)).toEqual(Array(attempts).fill('aborted'));
     expect(s.foreman.scheduler.snapshot().lanes.every((l) => l.waiting.length === 0)).toBe(true);
@@ -247,9 +292,15 @@ describe('an Ollama that dies mid-answer', () => {
     const s = await start();
     const lines = await chatLines(s, 'x [[sim:die-after=2]]');
     expect(lines).toHaveLength(3);
-    expect(lines.at(-1)).toEqual({ error: expect.stringMatching(new RegExp(`^Ollama at ${s.simUrl} closed the connection in the middle of its answer \\(.+\\); the answer is incomplete$`)) });
+    expect(lines.at(-1)).toEqual({
+      error: expect.stringMatching(
+        new RegExp(`^Ollama at ${s.simUrl} closed the connection in the middle of its answer \\(.+\\); the answer is incomplete$`),
+      ),
+    });
 
-    const failure = await failureOf(new Ollama({ host: s.url }).generate({ model: 'llama3.2', prompt: 'y [[sim:die-after=1]]', stream: true }));
+    const failure = await failureOf(
+      new Ollama({ host: s.url }).generate({ model: 'llama3.2', prompt: 'y [[sim:die-after=1]]', stream: true }),
+    );
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toContain('closed the connection in the middle of its answer');
 
@@ -266,7 +317,9 @@ describe('an Ollama that dies mid-answer', () => {
     expect(body.cut).toBeNull();
     const events = sseData(body.text);
     expect(events).not.toContain('[DONE]');
-    expect(JSON.parse(events.at(-1) as string)).toEqual({ error: { message: expect.stringContaining('closed the connection in the middle'), type: 'api_error', param: null, code: null } });
+    expect(JSON.parse(events.at(-1) as string)).toEqual({
+      error: { message: expect.stringContaining('closed the connection in the middle'), type: 'api_error', param: null, code: null },
+    });
 
     const openai = openaiAt(s);
     const chatFailure = await failureOf(openai.chat.completions.create({ ...chat('y [[sim:die-after=1]]'), stream: true }));
@@ -278,9 +331,16 @@ describe('an Ollama that dies mid-answer', () => {
 
     // The Responses API has its own error event, with the next sequence number.
     const events2: Json[] = [];
-    for await (const e of await openai.responses.create({ model: 'llama3.2', input: 'v [[sim:die-after=2]]', stream: true })) events2.push(e as Json);
+    for await (const e of await openai.responses.create({ model: 'llama3.2', input: 'v [[sim:die-after=2]]', stream: true }))
+      events2.push(e as Json);
     const last = events2.at(-1) as Json;
-    expect(last).toEqual({ type: 'error', code: null, message: expect.stringContaining('closed the connection in the middle'), param: null, sequence_number: (events2.at(-2) as Json).sequence_number + 1 });
+    expect(last).toEqual({
+      type: 'error',
+      code: null,
+      message: expect.stringContaining('closed the connection in the middle'),
+      param: null,
+      sequence_number: (events2.at(-2) as Json).sequence_number + 1,
+    });
     await expectServing(s);
   });
 
@@ -289,7 +349,11 @@ describe('an Ollama that dies mid-answer', () => {
     // Dies on every attempt: after its window the job fails, naming the break.
     const id = await submit(s, chat('[[sim:die-after=2]]'));
     expect((await terminalWebhooks(id)).filter((t) => t === 'job.working').length).toBeGreaterThanOrEqual(2);
-    expect(await getJob(s, id)).toMatchObject({ state: 'failed', result: null, error: expect.stringContaining('closed the connection in the middle of its answer') });
+    expect(await getJob(s, id)).toMatchObject({
+      state: 'failed',
+      result: null,
+      error: expect.stringContaining('closed the connection in the middle of its answer'),
+    });
     await expectServing(s);
   });
 });
@@ -298,7 +362,9 @@ describe('an Ollama that dies mid-answer', () => {
 async function halfJsonUpstream(): Promise<{ url: string; close(): Promise<void> }> {
   const server = net.createServer((socket) => {
     socket.once('data', () => {
-      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 300\r\n\r\n{"model":"llama3.2","created_at":');
+      socket.write(
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 300\r\n\r\n{"model":"llama3.2","created_at":',
+      );
       setImmediate(() => socket.destroy());
     });
   });
@@ -326,7 +392,7 @@ describe('an answer without streaming that breaks off after its head', () => {
 });
 
 describe('an unreachable Ollama', () => {
-  it('a /jobs job is re-queued with backoff and runs once Ollama is back; Ollama\'s own 404 still fails at once', async () => {
+  it("a /jobs job is re-queued with backoff and runs once Ollama is back; Ollama's own 404 still fails at once", async () => {
     const s = await start({ retry: { firstMs: 100, maxMs: 400, windowMs: 60_000 } });
     const unknown = await submit(s, { ...chat('hi'), model: 'no-such-model' });
     expect(await terminalWebhooks(unknown)).toEqual(['job.queued', 'job.working', 'job.failed']);
@@ -335,11 +401,18 @@ describe('an unreachable Ollama', () => {
     await s.stopOllama();
     // Interactive clients are not queued behind a missing Ollama: 502 in Ollama's shape at once.
     const now = await post(s.url, '/api/chat', chat('hello', { stream: false }));
-    expect([now.status, ((await now.json()) as Json).error]).toEqual([502, expect.stringContaining(`could not reach Ollama at ${s.simUrl}`)]);
+    expect([now.status, ((await now.json()) as Json).error]).toEqual([
+      502,
+      expect.stringContaining(`could not reach Ollama at ${s.simUrl}`),
+    ]);
 
     const id = await submit(s, chat('hello'));
     await expect.poll(() => types(id)).toEqual(['job.queued', 'job.working', 'job.queued']);
-    expect(hook.forJob(id)[2]?.body.data).toMatchObject({ state: 'queued', attempts: 1, error: expect.stringContaining('could not reach Ollama') });
+    expect(hook.forJob(id)[2]?.body.data).toMatchObject({
+      state: 'queued',
+      attempts: 1,
+      error: expect.stringContaining('could not reach Ollama'),
+    });
     expect(await getJob(s, id)).toMatchObject({ state: 'queued' });
     // While it waits, it holds no slot: the scheduler has nothing running.
     expect(s.foreman.scheduler.snapshot().runners.every((r) => r.inFlight === 0)).toBe(true);
@@ -357,7 +430,11 @@ describe('an unreachable Ollama', () => {
     // Refused, then only waiting (no state change while Ollama stays away), then failed.
     expect(await terminalWebhooks(id)).toEqual(['job.queued', 'job.working', 'job.queued', 'job.failed']);
     const job = await getJob(s, id);
-    expect(job).toMatchObject({ state: 'failed', attempts: 1, error: expect.stringMatching(/^could not reach Ollama at .*ECONNREFUSED.* \(gave up after \d+ attempts over 1(\.\d+)?s\)$/) });
+    expect(job).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: expect.stringMatching(/^could not reach Ollama at .*ECONNREFUSED.* \(gave up after \d+ attempts over 1(\.\d+)?s\)$/),
+    });
     await s.startOllama();
     await expectServing(s);
   });
@@ -365,11 +442,17 @@ describe('an unreachable Ollama', () => {
   it('a reset before any answer is retried like a refused connection', async () => {
     const s = await start({ retry: { firstMs: 50, maxMs: 100, windowMs: 800 } });
     const res = await post(s.url, '/api/chat', chat('[[sim:die-after=0]]'));
-    expect([res.status, ((await res.json()) as Json).error]).toEqual([502, `Ollama at ${s.simUrl} closed the connection without answering (other side closed)`]);
+    expect([res.status, ((await res.json()) as Json).error]).toEqual([
+      502,
+      `Ollama at ${s.simUrl} closed the connection without answering (other side closed)`,
+    ]);
     const id = await submit(s, chat('[[sim:die-after=0]]'));
     const sent = await terminalWebhooks(id);
     expect(sent.filter((t) => t === 'job.working').length).toBeGreaterThanOrEqual(2);
-    expect(await getJob(s, id)).toMatchObject({ state: 'failed', error: expect.stringContaining('closed the connection without answering') });
+    expect(await getJob(s, id)).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('closed the connection without answering'),
+    });
     await expectServing(s);
   });
 });
@@ -379,7 +462,21 @@ describe('retries and crash recovery', () => {
     const store = openStore({ file: path.join(tempDir(), 'foreman.db') });
     try {
       const jobs = store.asyncJobs((job, type) => JSON.stringify({ type, id: job.id }));
-      jobs.submit({ id: 'j', route: '/api/chat', api: 'chat', model: 'm', lane: 'm', client: null, priority: 0, createdAt: 1, request: '{}', webhookUrl: null, metadata: null, idempotencyKey: null, requestHash: null });
+      jobs.submit({
+        id: 'j',
+        route: '/api/chat',
+        api: 'chat',
+        model: 'm',
+        lane: 'm',
+        client: null,
+        priority: 0,
+        createdAt: 1,
+        request: '{}',
+        webhookUrl: null,
+        metadata: null,
+        idempotencyKey: null,
+        requestHash: null,
+      });
       for (let i = 0; i < 3; i++) {
         expect(jobs.start('j', 2 + i)).toBe(true);
         expect(jobs.requeue('j', { now: 2 + i, status: 502, error: 'refused', notBefore: 3 + i, retryUntil: 100 })).toBe(true);

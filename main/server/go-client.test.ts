@@ -14,7 +14,11 @@ let bin: string;
 
 beforeAll(async () => {
   bin = path.join(tempDir('foreman-go-'), 'go-client');
-  execFileSync('go', ['build', '-o', bin, '.'], { cwd: path.join(ROOT, 'main/test-support/go-client'), env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }, stdio: 'pipe' });
+  execFileSync('go', ['build', '-o', bin, '.'], {
+    cwd: path.join(ROOT, 'main/test-support/go-client'),
+    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+    stdio: 'pipe',
+  });
   stack = await startStack({ sim: { tokensPerSecond: 500 } });
 }, 120_000);
 afterAll(() => stack?.close());

@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 async function twoHosts(down = new Set<string>()) {
-  sims = [createSimulator({ models: ['llama3.2', 'nomic-embed-text'], loadMs: 1 }), createSimulator({ models: ['llama3.2', 'gemma3:1b'], loadMs: 1 })];
+  sims = [
+    createSimulator({ models: ['llama3.2', 'nomic-embed-text'], loadMs: 1 }),
+    createSimulator({ models: ['llama3.2', 'gemma3:1b'], loadMs: 1 }),
+  ];
   const urls = await Promise.all(sims.map((s) => s.listen(0)));
   const hosts = urls.map((u) => {
     const client = createOllamaClient({ upstream: parseOllamaHost(u) });
@@ -57,7 +60,7 @@ describe('several hosts as one Ollama', () => {
     ]);
   });
 
-  it('answers /api/show from a host that has the model, and Ollama\'s 404 when none has', async () => {
+  it("answers /api/show from a host that has the model, and Ollama's 404 when none has", async () => {
     const { url } = await twoHosts();
     const show = await fetch(`${url}/api/show`, { method: 'POST', body: JSON.stringify({ model: 'gemma3:1b' }) });
     expect(show.status).toBe(200);
@@ -68,9 +71,14 @@ describe('several hosts as one Ollama', () => {
 
   it('deletes on every host, or on the one X-Foreman-Host names', async () => {
     const { url, hosts } = await twoHosts();
-    const one = await fetch(`${url}/api/delete`, { method: 'DELETE', headers: { [HOST_HEADER]: hosts[0]!.id }, body: JSON.stringify({ model: 'llama3.2' }) });
+    const one = await fetch(`${url}/api/delete`, {
+      method: 'DELETE',
+      headers: { [HOST_HEADER]: hosts[0]!.id },
+      body: JSON.stringify({ model: 'llama3.2' }),
+    });
     expect(one.status).toBe(200);
-    const names = async (s: Simulator) => ((await (await fetch(`${s.url}/api/tags`)).json()) as { models: { name: string }[] }).models.map((m) => m.name);
+    const names = async (s: Simulator) =>
+      ((await (await fetch(`${s.url}/api/tags`)).json()) as { models: { name: string }[] }).models.map((m) => m.name);
     expect(await names(sims[0]!)).not.toContain('llama3.2:latest');
     expect(await names(sims[1]!)).toContain('llama3.2:latest');
     // Everywhere: the first host no longer has it, so its 404 is the answer, naming the host.

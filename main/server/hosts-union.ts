@@ -31,7 +31,13 @@ interface Answer {
 }
 
 async function ask(host: UnionHost, request: FastifyRequest, body?: Buffer): Promise<Answer> {
-  const res = await host.client.request({ method: request.method, path: request.url, headers: request.headers, body: body ?? null, signal: AbortSignal.timeout(30_000) });
+  const res = await host.client.request({
+    method: request.method,
+    path: request.url,
+    headers: request.headers,
+    body: body ?? null,
+    signal: AbortSignal.timeout(30_000),
+  });
   const chunks: Buffer[] = [];
   for await (const c of res.body as AsyncIterable<Buffer>) chunks.push(c);
   return { host, status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
@@ -63,7 +69,10 @@ function failureOf(a: Answer): unknown {
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {
   const type = a.headers['content-type'];
-  return reply.code(a.status).type(typeof type === 'string' ? type : 'application/json; charset=utf-8').send(a.body);
+  return reply
+    .code(a.status)
+    .type(typeof type === 'string' ? type : 'application/json; charset=utf-8')
+    .send(a.body);
 }
 
 export async function hostsUnionPlugin(app: FastifyInstance, deps: { hosts: readonly UnionHost[] }): Promise<void> {
@@ -109,7 +118,7 @@ export async function hostsUnionPlugin(app: FastifyInstance, deps: { hosts: read
     const out: Json[] = [];
     for (const a of answers) {
       if (a.status !== 200) continue;
-      for (const entry of ((parse(a)?.[field] as Json[] | null) ?? [])) {
+      for (const entry of (parse(a)?.[field] as Json[] | null) ?? []) {
         const name = nameOf(entry);
         if (!tag && seen.has(name)) continue;
         seen.add(name);
@@ -128,7 +137,14 @@ export async function hostsUnionPlugin(app: FastifyInstance, deps: { hosts: read
       return reply.type('application/json').send({ object: 'list', data: data.length ? data : null });
     }
     if (request.url.startsWith('/api/ps')) {
-      return reply.type('application/json; charset=utf-8').send({ models: union(answers, 'models', (m) => String(m.model), (m, h) => ({ ...m, foreman_host: h.id })) });
+      return reply.type('application/json; charset=utf-8').send({
+        models: union(
+          answers,
+          'models',
+          (m) => String(m.model),
+          (m, h) => ({ ...m, foreman_host: h.id }),
+        ),
+      });
     }
     const models = union(answers, 'models', (m) => String(m.model ?? m.name));
     models.sort((a, b) => String(b.modified_at ?? '').localeCompare(String(a.modified_at ?? '')));
@@ -159,7 +175,11 @@ export async function hostsUnionPlugin(app: FastifyInstance, deps: { hosts: read
     for (const host of live()) {
       const a = await ask(host, request, request.body as Buffer | undefined);
       const error = failureOf(a);
-      if (error !== undefined) return reply.code(a.status >= 400 ? a.status : 500).type('application/json; charset=utf-8').send({ error: `${host.id}: ${String(error)}` });
+      if (error !== undefined)
+        return reply
+          .code(a.status >= 400 ? a.status : 500)
+          .type('application/json; charset=utf-8')
+          .send({ error: `${host.id}: ${String(error)}` });
       last = a;
     }
     return send(reply, last as Answer);

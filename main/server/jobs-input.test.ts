@@ -23,14 +23,28 @@ beforeEach(() => {
 });
 
 /** A request with exactly these headers (fetch would add a Content-Type of its own). */
-function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const url = new URL(stack.url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -53,7 +67,9 @@ describe('hostile /jobs bodies', () => {
   });
 
   it('takes nesting up to the limit, and brackets inside strings are text', async () => {
-    const res = await post(`{"api":"generate","request":{"model":"llama3.2","prompt":"${'['.repeat(5000)}"},"metadata":{"a":${deep(998)}}}`);
+    const res = await post(
+      `{"api":"generate","request":{"model":"llama3.2","prompt":"${'['.repeat(5000)}"},"metadata":{"a":${deep(998)}}}`,
+    );
     expect(res.status).toBe(202);
   });
 
@@ -76,12 +92,16 @@ describe('hostile /jobs bodies', () => {
   it('caps metadata at 64 KiB of JSON (413 beyond) and stores it once, not in every webhook row', async () => {
     const padded = (bytes: number) => ({ note: 'x'.repeat(bytes - '{"note":""}'.length) });
     const before = jobCount();
-    const over = await post(JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: 'x' }, metadata: padded(64 * 1024 + 1) }));
+    const over = await post(
+      JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: 'x' }, metadata: padded(64 * 1024 + 1) }),
+    );
     expect(over).toEqual({ status: 413, json: { error: 'metadata is larger than 64 KiB' } });
     expect(jobCount()).toBe(before);
 
     const metadata = padded(64 * 1024);
-    const ok = await post(JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: 'hi' }, metadata, webhook: { url: hook.url } }));
+    const ok = await post(
+      JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: 'hi' }, metadata, webhook: { url: hook.url } }),
+    );
     expect(ok.status).toBe(202);
     const id = ok.json.id as string;
     await expect.poll(() => hook.forJob(id).map((e) => e.body.type)).toEqual(['job.queued', 'job.working', 'job.succeeded']);
@@ -92,19 +112,30 @@ describe('hostile /jobs bodies', () => {
     }
     // The terminal webhook is the job as GET /jobs/<id> shows it, metadata included.
     expect(hook.forJob(id)[2]!.body.data).toEqual((await raw('GET', `/jobs/${id}`, {})).json);
-    const stored = stack.foreman.store.db.prepare(`SELECT length(payload) AS n FROM deliveries WHERE job_id = ?`).pluck().all(id) as number[];
+    const stored = stack.foreman.store.db
+      .prepare(`SELECT length(payload) AS n FROM deliveries WHERE job_id = ?`)
+      .pluck()
+      .all(id) as number[];
     expect(stored).toHaveLength(3);
     for (const n of stored) expect(n).toBeLessThan(4096);
     // A delivery read back (log, redeliver) has the body exactly as sent.
     const sent = hook.forJob(id).map((e) => e.raw);
-    expect(stack.foreman.store.deliveries.list({ jobId: id }).map((d) => d.payload).reverse()).toEqual(sent);
+    expect(
+      stack.foreman.store.deliveries
+        .list({ jobId: id })
+        .map((d) => d.payload)
+        .reverse(),
+    ).toEqual(sent);
   });
 });
 
 describe('the /jobs contract', () => {
   it('a POST without a Content-Type gets 400 like other bad input; another type gets 415', async () => {
     const body = '{"api":"generate","request":{"model":"llama3.2","prompt":"x"}}';
-    expect(await raw('POST', '/jobs', {}, body)).toEqual({ status: 400, json: { error: 'POST /jobs wants a JSON body with Content-Type: application/json' } });
+    expect(await raw('POST', '/jobs', {}, body)).toEqual({
+      status: 400,
+      json: { error: 'POST /jobs wants a JSON body with Content-Type: application/json' },
+    });
     expect((await raw('POST', '/jobs', { 'content-type': 'text/plain' }, body)).status).toBe(415);
     expect((await raw('POST', '/jobs', { 'content-type': 'application/json; charset=utf-8' }, body)).status).toBe(202);
   });
@@ -114,7 +145,10 @@ describe('the /jobs contract', () => {
     const cursor = first.json.next_cursor as string;
     expect(typeof cursor).toBe('string');
     expect((await raw('GET', `/jobs?limit=1&cursor=${cursor}`, {})).status).toBe(200);
-    expect(await raw('GET', '/jobs?cursor=zzz', {})).toEqual({ status: 400, json: { error: 'unknown cursor "zzz": pass a next_cursor from a previous page' } });
+    expect(await raw('GET', '/jobs?cursor=zzz', {})).toEqual({
+      status: 400,
+      json: { error: 'unknown cursor "zzz": pass a next_cursor from a previous page' },
+    });
     // A passthrough job's id is not a /jobs cursor either.
     await (await fetch(`${stack.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"x","stream":false}' })).text();
     stack.foreman.store.flush();

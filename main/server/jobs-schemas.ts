@@ -59,7 +59,7 @@ export const jobSchema = {
     created_at: { type: 'string', format: 'date-time' },
     started_at: { type: ['string', 'null'], format: 'date-time' },
     finished_at: { type: ['string', 'null'], format: 'date-time' },
-    result: { description: "What Ollama returns for the same request with stream: false; null until succeeded." },
+    result: { description: 'What Ollama returns for the same request with stream: false; null until succeeded.' },
     error: { type: ['string', 'null'] },
     metadata: {},
     attempts: { type: 'integer', description: 'Times the job started working (a crash re-queues it).' },
@@ -71,16 +71,31 @@ const errorSchema = { type: 'object', required: ['error'], properties: { error: 
 
 export function openApiDocument(): Record<string, unknown> {
   const job = { $ref: '#/components/schemas/Job' };
-  const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const err = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
   const ok = (description: string, schema: unknown) => ({ description, content: { 'application/json': { schema } } });
   return {
     openapi: '3.1.0',
-    info: { title: 'foreman async jobs', version: '1', description: 'Submit Ollama work, poll it, cancel it, or be told by Standard Webhooks (job.queued, job.working, job.succeeded, job.failed, job.canceled).' },
+    info: {
+      title: 'foreman async jobs',
+      version: '1',
+      description:
+        'Submit Ollama work, poll it, cancel it, or be told by Standard Webhooks (job.queued, job.working, job.succeeded, job.failed, job.canceled).',
+    },
     paths: {
       '/jobs': {
         post: {
           summary: 'Submit a job',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 }, description: 'The same key returns the same job, never a second one.' }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              schema: { type: 'string', maxLength: 255 },
+              description: 'The same key returns the same job, never a second one.',
+            },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: submitBody } } },
           responses: {
             202: ok('Accepted; Location: /jobs/<id>', job),
@@ -95,7 +110,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'List jobs, newest first',
           parameters: Object.entries(listQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
           responses: {
-            200: ok('A page of jobs', { type: 'object', properties: { jobs: { type: 'array', items: job }, next_cursor: { type: ['string', 'null'] } } }),
+            200: ok('A page of jobs', {
+              type: 'object',
+              properties: { jobs: { type: 'array', items: job }, next_cursor: { type: ['string', 'null'] } },
+            }),
             400: err('Bad query, or a cursor that is not a job id'),
           },
         },
@@ -103,7 +121,10 @@ export function openApiDocument(): Record<string, unknown> {
       '/jobs/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         get: { summary: 'Get a job', responses: { 200: ok('The job', job), 404: err('No such job') } },
-        delete: { summary: 'Cancel a job (a working job has its Ollama request aborted)', responses: { 200: ok('The canceled job', job), 404: err('No such job'), 409: err('The job already ended') } },
+        delete: {
+          summary: 'Cancel a job (a working job has its Ollama request aborted)',
+          responses: { 200: ok('The canceled job', job), 404: err('No such job'), 409: err('The job already ended') },
+        },
       },
     },
     components: { schemas: { Job: jobSchema, Error: errorSchema, SubmitJob: submitBody } },

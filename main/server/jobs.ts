@@ -131,12 +131,16 @@ export async function jobsPlugin(app: FastifyInstance, deps: JobsDeps): Promise<
     return jobView(job);
   });
 
-  app.get<{ Querystring: { state?: JobState; model?: string; limit: number; cursor?: string } }>('/', { schema: { querystring: listQuery } }, async (request) => {
-    const q = request.query;
-    if (q.cursor !== undefined && store.getJob(q.cursor)?.source !== 'jobs') throw new UnknownCursor(q.cursor);
-    const page = jobs.list({ state: q.state, lane: q.model ? normalizeModel(q.model) : undefined, limit: q.limit, before: q.cursor });
-    return { jobs: page.map(jobView), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
-  });
+  app.get<{ Querystring: { state?: JobState; model?: string; limit: number; cursor?: string } }>(
+    '/',
+    { schema: { querystring: listQuery } },
+    async (request) => {
+      const q = request.query;
+      if (q.cursor !== undefined && store.getJob(q.cursor)?.source !== 'jobs') throw new UnknownCursor(q.cursor);
+      const page = jobs.list({ state: q.state, lane: q.model ? normalizeModel(q.model) : undefined, limit: q.limit, before: q.cursor });
+      return { jobs: page.map(jobView), next_cursor: page.length === q.limit ? (page.at(-1)?.id ?? null) : null };
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/:id', { schema: { params: jobIdParams } }, async (request) => {
     const before = store.getJob(request.params.id);

@@ -18,7 +18,11 @@ function chat(url: string, body: Record<string, unknown>): Promise<Response> {
   return fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ stream: false, ...body }) });
 }
 
-const ask = (model: string, content: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content }], ...extra });
+const ask = (model: string, content: string, extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: 'user', content }],
+  ...extra,
+});
 
 async function queue(s: Stack): Promise<QueueSnapshot> {
   return (await (await fetch(`${s.url}/foreman/queue`)).json()) as QueueSnapshot;
@@ -31,7 +35,16 @@ function chatLog(s: Stack) {
 describe('memory-aware scheduling against the simulator', () => {
   it('runs two models side by side once Ollama has shown they fit together, with no reload', async () => {
     stack = await startStack({
-      sim: { vramMb: 8000, maxLoaded: 3, loadMs: 30, tokensPerSecond: 100, models: [{ name: 'alpha', sizeBytes: 2 * GB }, { name: 'beta', sizeBytes: 2 * GB }] },
+      sim: {
+        vramMb: 8000,
+        maxLoaded: 3,
+        loadMs: 30,
+        tokensPerSecond: 100,
+        models: [
+          { name: 'alpha', sizeBytes: 2 * GB },
+          { name: 'beta', sizeBytes: 2 * GB },
+        ],
+      },
     });
     const s = stack;
     // Preload both through foreman, one after the other: Ollama keeps both, and /api/ps says so.
@@ -41,12 +54,16 @@ describe('memory-aware scheduling against the simulator', () => {
     expect(snap.memory.runners.map((r) => r.lane).sort()).toEqual(['alpha:latest', 'beta:latest']);
     expect(snap.memory.budget_bytes).toBe(snap.memory.runners.reduce((n, r) => n + (r.bytes ?? 0), 0));
 
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => chat(s.url, ask(i % 2 ? 'beta' : 'alpha', `q${i} [[sim:tokens=8]]`))));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => chat(s.url, ask(i % 2 ? 'beta' : 'alpha', `q${i} [[sim:tokens=8]]`))),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(s.sim.stats().loads).toBe(2);
     // Side by side: some alpha answer was being generated while a beta answer was.
     const log = chatLog(s).filter((l) => l.endedAt !== undefined);
-    const overlap = log.some((a) => a.model === 'alpha' && log.some((b) => b.model === 'beta' && a.startedAt! < b.endedAt! && b.startedAt! < a.endedAt!));
+    const overlap = log.some(
+      (a) => a.model === 'alpha' && log.some((b) => b.model === 'beta' && a.startedAt! < b.endedAt! && b.startedAt! < a.endedAt!),
+    );
     expect(overlap).toBe(true);
   });
 
@@ -54,7 +71,9 @@ describe('memory-aware scheduling against the simulator', () => {
     stack = await startStack({ sim: { maxLoaded: 1, loadMs: 20, tokensPerSecond: 0 } });
     const s = stack;
     s.foreman.scheduler.pause();
-    const answers = Array.from({ length: 8 }, (_, i) => chat(s.url, ask('llama3.2', `q${i}`, { options: { num_ctx: i % 2 ? 8192 : 2048, temperature: i / 10 } })));
+    const answers = Array.from({ length: 8 }, (_, i) =>
+      chat(s.url, ask('llama3.2', `q${i}`, { options: { num_ctx: i % 2 ? 8192 : 2048, temperature: i / 10 } })),
+    );
     await expect.poll(() => s.foreman.scheduler.waiting).toBe(8);
     expect((await queue(s)).lanes.map((l) => [l.model, l.queued.length]).sort()).toEqual([
       ['llama3.2:latest · num_ctx 2048', 4],
@@ -78,7 +97,10 @@ describe('memory-aware scheduling against the simulator', () => {
     await expect.poll(async () => ((await (await fetch(`${s.simUrl}/api/ps`)).json()) as { models: unknown[] }).models).toEqual([]);
     s.foreman.store.flush();
     const sent = s.foreman.store.db.prepare(`SELECT keep_alive_sent AS k, COUNT(*) AS n FROM jobs GROUP BY k ORDER BY k`).all();
-    expect(sent).toEqual([{ k: null, n: 2 }, { k: '10s', n: 6 }]);
+    expect(sent).toEqual([
+      { k: null, n: 2 },
+      { k: '10s', n: 6 },
+    ]);
   });
 
   it('serves a lone job of another model behind a 30-job backlog within --max-wait-ms, one job and one load', async () => {

@@ -12,10 +12,17 @@ const euro = Buffer.from('€', 'utf8');
 // A multi-byte character split across two writes, Go's \u003c escapes, a final chunk that carries text,
 // and no trailing newline on the very last line: a re-serialising proxy would change at least one.
 const CHUNKS: Buffer[] = [
-  Buffer.from('{"model":"llama3.2","created_at":"2026-11-25T10:00:00.1Z","message":{"role":"assistant","content":"a \\u003cb\\u003e "},"done":false}\n'),
-  Buffer.concat([Buffer.from('{"model":"llama3.2","created_at":"2026-11-25T10:00:00.2Z","message":{"role":"assistant","content":"'), euro.subarray(0, 1)]),
+  Buffer.from(
+    '{"model":"llama3.2","created_at":"2026-11-25T10:00:00.1Z","message":{"role":"assistant","content":"a \\u003cb\\u003e "},"done":false}\n',
+  ),
+  Buffer.concat([
+    Buffer.from('{"model":"llama3.2","created_at":"2026-11-25T10:00:00.2Z","message":{"role":"assistant","content":"'),
+    euro.subarray(0, 1),
+  ]),
   Buffer.concat([euro.subarray(1), Buffer.from('"},"done":false}\n')]),
-  Buffer.from('{"model":"llama3.2","created_at":"2026-11-25T10:00:00.300000001Z","message":{"role":"assistant","content":"end"},"done":true,"done_reason":"stop","total_duration":5,"eval_count":3}'),
+  Buffer.from(
+    '{"model":"llama3.2","created_at":"2026-11-25T10:00:00.300000001Z","message":{"role":"assistant","content":"end"},"done":true,"done_reason":"stop","total_duration":5,"eval_count":3}',
+  ),
 ];
 const EXPECTED = Buffer.concat(CHUNKS);
 
@@ -55,7 +62,10 @@ afterAll(async () => {
 
 describe('passthrough fidelity', () => {
   it('streams the upstream NDJSON byte for byte with its content type and date', async () => {
-    const res = await fetch(`${foreman.url}/api/chat`, { method: 'POST', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}' });
+    const res = await fetch(`${foreman.url}/api/chat`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     expect(res.headers.get('date')).toBe('Wed, 25 Nov 2026 10:00:00 GMT');
@@ -66,7 +76,13 @@ describe('passthrough fidelity', () => {
   it('forwards the request body bytes, method, path and query unchanged, with Host set to the upstream', async () => {
     received.length = 0;
     const sent = '{"model":"llama3.2", "messages":[{"role":"user","content":"\\u00e9t\\u00e9"}]}  ';
-    await (await fetch(`${foreman.url}/api/chat?ts=123`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Bearer k' }, body: sent })).arrayBuffer();
+    await (
+      await fetch(`${foreman.url}/api/chat?ts=123`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Bearer k' },
+        body: sent,
+      })
+    ).arrayBuffer();
     const got = received.at(-1)!;
     expect(got.url).toBe('/api/chat?ts=123');
     expect(got.body.toString()).toBe(sent);
@@ -88,7 +104,14 @@ describe('passthrough fidelity', () => {
     const jobs = foreman.store.listJobs({ state: 'succeeded' });
     expect(jobs.length).toBeGreaterThan(0);
     const job = foreman.store.getJob(jobs.at(-1)!.id)!;
-    expect(job).toMatchObject({ source: 'passthrough', route: '/api/chat', lane: 'llama3.2:latest', stream: true, eval_count: 3, total_duration: 5 });
+    expect(job).toMatchObject({
+      source: 'passthrough',
+      route: '/api/chat',
+      lane: 'llama3.2:latest',
+      stream: true,
+      eval_count: 3,
+      total_duration: 5,
+    });
     expect(JSON.parse(job.response!).message).toEqual({ role: 'assistant', content: 'a <b> €end' });
   });
 });

@@ -60,7 +60,12 @@ describe('ollama-js through foreman', () => {
 
   it('throws the mid-stream error as Ollama sends it', async () => {
     const run = async () => {
-      for await (const _ of await ollama.chat({ model: 'llama3.2', messages: [{ role: 'user', content: 'x [[sim:error-after=2]]' }], stream: true })) void _;
+      for await (const _ of await ollama.chat({
+        model: 'llama3.2',
+        messages: [{ role: 'user', content: 'x [[sim:error-after=2]]' }],
+        stream: true,
+      }))
+        void _;
     };
     await expect(run()).rejects.toThrow('an error was encountered while running the model: simulated failure');
   });
@@ -87,15 +92,22 @@ describe('openai-node through foreman', () => {
     expect(e.data[0]!.embedding.length).toBeGreaterThan(0);
   });
 
-  it("sees a mid-stream failure exactly as straight from Ollama: the stream stops with no finish reason", async () => {
+  it('sees a mid-stream failure exactly as straight from Ollama: the stream stops with no finish reason', async () => {
     const read = async (client: OpenAI) => {
       const chunks: { choices: { delta: { content?: string | null }; finish_reason: string | null }[] }[] = [];
-      for await (const c of await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x [[sim:error-after=2]]' }], stream: true })) chunks.push(c);
+      for await (const c of await client.chat.completions.create({
+        model: 'llama3.2',
+        messages: [{ role: 'user', content: 'x [[sim:error-after=2]]' }],
+        stream: true,
+      }))
+        chunks.push(c);
       return chunks;
     };
     const direct = await read(new OpenAI({ baseURL: `${stack.simUrl}/v1`, apiKey: 'unused', maxRetries: 0 }));
     const via = await read(openai);
-    expect(via.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason]))).toEqual(direct.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason])));
+    expect(via.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason]))).toEqual(
+      direct.map((c) => c.choices.map((x) => [x.delta.content, x.finish_reason])),
+    );
     expect(via.some((c) => c.choices.some((x) => x.finish_reason))).toBe(false);
   });
 

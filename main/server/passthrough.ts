@@ -20,7 +20,14 @@ import type { JobBoard } from '../core/job-board.js';
 import { pickFigures } from '../../shared/types.js';
 import { runnerOf } from '../scheduler/runner-key.js';
 import { chooseKeepAlive, withKeepAlive } from '../scheduler/keep-alive-hold.js';
-import { RequestAbort, answeredOutcome, brokeMessage, callUpstream, unreachableMessage, type UpstreamOutcome } from '../core/upstream-call.js';
+import {
+  RequestAbort,
+  answeredOutcome,
+  brokeMessage,
+  callUpstream,
+  unreachableMessage,
+  type UpstreamOutcome,
+} from '../core/upstream-call.js';
 import { HttpError, flavorOf, writeError } from './errors.js';
 import { noteTail, pipeBody, streamErrorTrailer, writeUpstreamHead, type StreamTail } from '../core/pipe.js';
 
@@ -36,14 +43,21 @@ export interface PassthroughDeps {
 /** Ollama's own words for a request canceled while it is scheduled (status 499). */
 const CANCELED_MESSAGE = 'request canceled';
 
-
 /**
  * Ends a stream that cannot go on, the way its surface reports a failed stream (one more `{"error":…}`
  * line for NDJSON, the OpenAI or Anthropic error event for `/v1` SSE), so clients raise the message
  * instead of a cut connection. Before the head it is an ordinary error reply; a body that cannot take
  * an error (a JSON answer past its head) is cut, so the client sees it incomplete, never complete.
  */
-function endWithError(res: ServerResponse, route: InferenceRoute, path: string, status: number, message: string, upstream: Dispatcher.ResponseData | null, tail: StreamTail): void {
+function endWithError(
+  res: ServerResponse,
+  route: InferenceRoute,
+  path: string,
+  status: number,
+  message: string,
+  upstream: Dispatcher.ResponseData | null,
+  tail: StreamTail,
+): void {
   if (!res.headersSent) return writeError(res, route.flavor, status, message);
   if (res.writableEnded || res.destroyed) return;
   const trailer = streamErrorTrailer(path, String(upstream?.headers['content-type'] ?? ''), message, tail);
@@ -73,7 +87,9 @@ async function forward(ollama: OllamaClient, request: PassRequest, reply: PassRe
   reply.hijack();
   const res = reply.raw;
   const abort = new AbortController();
-  const onClose = () => { if (!res.writableEnded) abort.abort(); };
+  const onClose = () => {
+    if (!res.writableEnded) abort.abort();
+  };
   res.on('close', onClose);
   let upstream: Dispatcher.ResponseData;
   try {
@@ -88,7 +104,9 @@ async function forward(ollama: OllamaClient, request: PassRequest, reply: PassRe
     await pipeBody(res, upstream.body, { onChunk: (chunk) => noteTail(tail, chunk) });
   } catch (err) {
     // A pull or create whose progress stream breaks off ends with an error line, like the inference routes.
-    const trailer = abort.signal.aborted ? null : streamErrorTrailer(request.url, String(upstream.headers['content-type'] ?? ''), brokeMessage(ollama, err), tail);
+    const trailer = abort.signal.aborted
+      ? null
+      : streamErrorTrailer(request.url, String(upstream.headers['content-type'] ?? ''), brokeMessage(ollama, err), tail);
     if (trailer === null || res.destroyed) res.destroy();
     else res.end(trailer);
   } finally {
@@ -112,14 +130,32 @@ export function createInferenceHandler(deps: PassthroughDeps) {
   // What does not become a job (no model, a cloud model) goes to the first host.
   const ollama = upstreams.client('');
 
-  async function runJob(route: InferenceRoute, request: PassRequest, reply: PassReply, raw: Buffer, text: string, body: Record<string, unknown>, model: string, stream: boolean) {
+  async function runJob(
+    route: InferenceRoute,
+    request: PassRequest,
+    reply: PassReply,
+    raw: Buffer,
+    text: string,
+    body: Record<string, unknown>,
+    model: string,
+    stream: boolean,
+  ) {
     const id = newJobId();
     const lane = runnerOf(model, body.options).key;
     const createdAt = clock.now();
     const client = clientOf(request);
     store.later.insertJob({
-      id, source: 'passthrough', route: route.path, api: route.api, model, lane, client,
-      priority: 0, stream, createdAt, request: text,
+      id,
+      source: 'passthrough',
+      route: route.path,
+      api: route.api,
+      model,
+      lane,
+      client,
+      priority: 0,
+      stream,
+      createdAt,
+      request: text,
     });
     let ticket = scheduler.enqueue({ id, lane, cls: 0 });
     reply.hijack();
@@ -136,26 +172,55 @@ export function createInferenceHandler(deps: PassthroughDeps) {
     };
     res.on('close', onClose);
     board.add(
-      { id, source: 'passthrough', route: route.path, api: route.api, model, lane, state: 'queued', priority: 0, stream, client,
-        created_at: createdAt, started_at: null, finished_at: null, status_code: null, error: null },
+      {
+        id,
+        source: 'passthrough',
+        route: route.path,
+        api: route.api,
+        model,
+        lane,
+        state: 'queued',
+        priority: 0,
+        stream,
+        client,
+        created_at: createdAt,
+        started_at: null,
+        finished_at: null,
+        status_code: null,
+        error: null,
+      },
       route.flavor,
-      () => { stoppedBy ??= 'admin'; ticket.cancel(); },
+      () => {
+        stoppedBy ??= 'admin';
+        ticket.cancel();
+      },
     );
     const end = (outcome: Parameters<Store['finishJob']>[1]) => {
       store.later.finishJob(id, outcome);
       board.finish(id, {
-        state: outcome.state, finished_at: outcome.finishedAt, status_code: outcome.statusCode ?? null, error: outcome.error ?? null,
+        state: outcome.state,
+        finished_at: outcome.finishedAt,
+        status_code: outcome.statusCode ?? null,
+        error: outcome.error ?? null,
         ...pickFigures(outcome),
       });
     };
 
-    const requeue = () => { stoppedBy ??= 'admin'; ticket.cancel(); };
+    const requeue = () => {
+      stoppedBy ??= 'admin';
+      ticket.cancel();
+    };
     let outcome: UpstreamOutcome;
     for (let attempt = 1; ; attempt++) {
       const slot = await ticket.slot;
       if (!slot) {
         if (stoppedBy === 'admin') writeError(res, route.flavor, 499, CANCELED_MESSAGE);
-        end({ state: 'canceled', finishedAt: clock.now(), statusCode: stoppedBy === 'admin' ? 499 : null, error: stoppedBy === 'admin' ? 'canceled from foreman while queued' : 'client disconnected while queued' });
+        end({
+          state: 'canceled',
+          finishedAt: clock.now(),
+          statusCode: stoppedBy === 'admin' ? 499 : null,
+          error: stoppedBy === 'admin' ? 'canceled from foreman while queued' : 'client disconnected while queued',
+        });
         res.off('close', onClose);
         return;
       }
@@ -165,14 +230,23 @@ export function createInferenceHandler(deps: PassthroughDeps) {
         board.update(id, { state: 'working', started_at: startedAt, host: slot.host });
       } else board.update(id, { host: slot.host });
       store.later.noteHost(id, slot.host);
-      board.onCancel(id, () => { stoppedBy ??= 'admin'; abort.abort(); });
+      board.onCancel(id, () => {
+        stoppedBy ??= 'admin';
+        abort.abort();
+      });
       // Ollama's /v1 routes take no keep_alive: only native bodies set the runner's.
       const keep = route.flavor === 'native' ? chooseKeepAlive(body.keep_alive, slot.holdRunner) : chooseKeepAlive(undefined, false);
       slot.keepAlive(keep.ms);
       if (keep.sent) store.later.noteKeepAliveSent(id, keep.sent);
       outcome = await callUpstream({
-        ollama: upstreams.client(slot.host), path: request.url, headers: request.headers, body: keep.sent ? withKeepAlive(raw, keep.sent) : raw, signal: abort.signal,
-        client: res, onChunk: (chunk) => board.chunk(id, chunk), unloadFirst: slot.unloadFirst,
+        ollama: upstreams.client(slot.host),
+        path: request.url,
+        headers: request.headers,
+        body: keep.sent ? withKeepAlive(raw, keep.sent) : raw,
+        signal: abort.signal,
+        client: res,
+        onChunk: (chunk) => board.chunk(id, chunk),
+        unloadFirst: slot.unloadFirst,
       });
       slot.release();
       if (outcome.kind !== 'unreachable') break;
@@ -184,19 +258,31 @@ export function createInferenceHandler(deps: PassthroughDeps) {
     }
     res.off('close', onClose);
     if (outcome.kind === 'unreachable') writeError(res, route.flavor, outcome.status, outcome.message);
-    else if (outcome.kind === 'broke') endWithError(res, route, request.url, outcome.status, outcome.message, outcome.upstream, outcome.tail);
+    else if (outcome.kind === 'broke')
+      endWithError(res, route, request.url, outcome.status, outcome.message, outcome.upstream, outcome.tail);
     // Canceled from the window: `request canceled` (499), as Ollama words a canceled request.
-    else if (outcome.kind === 'stopped' && stoppedBy === 'admin') endWithError(res, route, request.url, 499, CANCELED_MESSAGE, outcome.upstream, outcome.tail);
+    else if (outcome.kind === 'stopped' && stoppedBy === 'admin')
+      endWithError(res, route, request.url, 499, CANCELED_MESSAGE, outcome.upstream, outcome.tail);
     // The client has its bytes; assembling and storing the transcript waits for the next turn.
     setImmediate(() => {
       const finishedAt = clock.now();
       switch (outcome.kind) {
         case 'stopped':
-          return end({ state: 'canceled', finishedAt, statusCode: outcome.upstream?.statusCode ?? null, error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working' });
+          return end({
+            state: 'canceled',
+            finishedAt,
+            statusCode: outcome.upstream?.statusCode ?? null,
+            error: stoppedBy === 'admin' ? 'canceled from foreman while working' : 'client disconnected while working',
+          });
         case 'unreachable':
           return end({ state: 'failed', finishedAt, statusCode: outcome.status, error: outcome.message });
         case 'broke':
-          return end({ state: 'failed', finishedAt, statusCode: outcome.headSent ? outcome.upstream.statusCode : outcome.status, error: outcome.message });
+          return end({
+            state: 'failed',
+            finishedAt,
+            statusCode: outcome.headSent ? outcome.upstream.statusCode : outcome.status,
+            error: outcome.message,
+          });
         case 'answered':
           return end(answeredOutcome(outcome.upstream, route.api, route.flavor, board.bytes(id), finishedAt));
       }
@@ -204,7 +290,7 @@ export function createInferenceHandler(deps: PassthroughDeps) {
   }
 
   return async function handleInference(route: InferenceRoute, request: PassRequest, reply: PassReply, raw: Buffer): Promise<void> {
-      // Decoded once: the same text is parsed here and kept as the job's request.
+    // Decoded once: the same text is parsed here and kept as the job's request.
     const text = raw.toString('utf8');
     const decoded = decodeGoJson(text);
     if (!decoded.ok) {
@@ -246,7 +332,10 @@ const ROUTE_BY_PATH = new Map(INFERENCE_ROUTES.map((r) => [r.path, r]));
  * Fastify's onRequest hooks would (Host/Origin, draining): what it refuses, and anything but an
  * inference POST (a query string included), goes to Fastify as before and gets Fastify's answer.
  */
-export function createInferenceFastPath(handle: InferenceHandler, options: { bodyLimit: number; accept: (req: IncomingMessage) => boolean }) {
+export function createInferenceFastPath(
+  handle: InferenceHandler,
+  options: { bodyLimit: number; accept: (req: IncomingMessage) => boolean },
+) {
   const { bodyLimit, accept } = options;
   return function serve(req: IncomingMessage, res: ServerResponse): boolean {
     const route = req.method === 'POST' ? ROUTE_BY_PATH.get(req.url ?? '') : undefined;
@@ -297,7 +386,8 @@ export async function forwardPlugin(app: FastifyInstance, deps: { ollama: Ollama
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
   app.setNotFoundHandler((request, reply) => {
-    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : (request.body as Readable | undefined) ?? request.raw;
+    const body =
+      request.method === 'GET' || request.method === 'HEAD' ? undefined : ((request.body as Readable | undefined) ?? request.raw);
     return forward(deps.ollama, request, reply, body);
   });
 }

@@ -35,7 +35,10 @@ describe('drain-by-model through the simulator', () => {
     await queued(s, 8);
     const answers = await Promise.all([first, ...rest]);
     expect(answers.map((r) => r.status)).toEqual(Array(9).fill(200));
-    const order = s.sim.stats().log.filter((l) => l.path === '/api/chat').map((l) => l.model);
+    const order = s.sim
+      .stats()
+      .log.filter((l) => l.path === '/api/chat')
+      .map((l) => l.model);
     expect(order).toEqual(['llama3.2', ...Array(4).fill('llama3.2'), ...Array(4).fill('gemma3:1b')]);
     expect(s.sim.stats().loads).toBe(2);
   });
@@ -48,7 +51,10 @@ describe('drain-by-model through the simulator', () => {
     const b = post(s.url, chat('gemma3:1b', 'b [[sim:tokens=1]]'));
     for (let i = 1; i < 6; i++) a.push(post(s.url, chat('llama3.2', `a${i} [[sim:tokens=15]]`)));
     await Promise.all([b, ...a]);
-    const order = s.sim.stats().log.filter((l) => l.path === '/api/chat').map((l) => l.model);
+    const order = s.sim
+      .stats()
+      .log.filter((l) => l.path === '/api/chat')
+      .map((l) => l.model);
     const bAt = order.indexOf('gemma3:1b');
     // Each llama3.2 answer takes ~150 ms: gemma3 has starved after the second and goes before the last.
     expect(bAt).toBeGreaterThan(0);
@@ -77,7 +83,11 @@ describe('drain-by-model through the simulator', () => {
     stack = await startStack({ sim: { tokensPerSecond: 50 } });
     const s = stack;
     const leaving = new AbortController();
-    const res = await fetch(`${s.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"tell me a long story [[sim:tokens=500]]"}', signal: leaving.signal });
+    const res = await fetch(`${s.url}/api/generate`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","prompt":"tell me a long story [[sim:tokens=500]]"}',
+      signal: leaving.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read();
     leaving.abort();
@@ -102,14 +112,20 @@ describe('drain-by-model through the simulator', () => {
     expect(await native.text()).toBe('{"error":"server busy, please try again.  maximum pending requests exceeded"}');
     const v1 = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: chat('llama3.2') });
     expect(v1.status).toBe(503);
-    expect(await v1.json()).toEqual({ error: { message: 'server busy, please try again.  maximum pending requests exceeded', type: 'api_error', param: null, code: null } });
+    expect(await v1.json()).toEqual({
+      error: { message: 'server busy, please try again.  maximum pending requests exceeded', type: 'api_error', param: null, code: null },
+    });
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
   it('keeps up to --concurrency requests in flight, all for the same model', async () => {
     stack = await startStack({ sim: { parallel: 2, tokensPerSecond: 200 }, foreman: { concurrency: 2 } });
     const s = stack;
-    const all = [post(s.url, chat('llama3.2', '[[sim:tokens=20]]')), post(s.url, chat('llama3.2', '[[sim:tokens=20]]')), post(s.url, chat('gemma3:1b'))];
+    const all = [
+      post(s.url, chat('llama3.2', '[[sim:tokens=20]]')),
+      post(s.url, chat('llama3.2', '[[sim:tokens=20]]')),
+      post(s.url, chat('gemma3:1b')),
+    ];
     await expect.poll(() => s.foreman.scheduler.running).toBe(2);
     expect(s.foreman.scheduler.waiting).toBe(1);
     expect(s.sim.stats().inFlight).toBe(2);

@@ -10,7 +10,11 @@ import { isLoopbackAddress } from '../ollama/ollama-host.js';
 /** Ollama's built-in CORS allowlist (gin-contrib/cors patterns), before `OLLAMA_ORIGINS` entries. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = [
   ...['localhost', '127.0.0.1', '0.0.0.0'].flatMap((h) => [`http://${h}`, `https://${h}`, `http://${h}:*`, `https://${h}:*`]),
-  'app://*', 'file://*', 'tauri://*', 'vscode-webview://*', 'vscode-file://*',
+  'app://*',
+  'file://*',
+  'tauri://*',
+  'vscode-webview://*',
+  'vscode-file://*',
 ];
 
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);

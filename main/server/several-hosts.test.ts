@@ -29,7 +29,11 @@ const ask = (content: string) => [{ role: 'user' as const, content }];
 let goBin: string;
 beforeAll(() => {
   goBin = path.join(tempDir('foreman-go-'), 'go-client');
-  execFileSync('go', ['build', '-o', goBin, '.'], { cwd: path.join(ROOT, 'main/test-support/go-client'), env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }, stdio: 'pipe' });
+  execFileSync('go', ['build', '-o', goBin, '.'], {
+    cwd: path.join(ROOT, 'main/test-support/go-client'),
+    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+    stdio: 'pipe',
+  });
 }, 120_000);
 
 function goClient(base: string, prompt: string): Promise<{ code: number | null; out: string; err: string }> {
@@ -45,9 +49,16 @@ describe('two hosts behind one foreman', () => {
     stack = await startStack({ hosts: 2, sim: { maxLoaded: 1, tokensPerSecond: 500 } });
     const s = stack;
     const ollama = new Ollama({ host: s.url });
-    expect((await ollama.list()).models.map((m) => m.name).sort()).toEqual(['gemma3:1b', 'llama3.2:latest', 'mistral:latest', 'nomic-embed-text:latest', 'qwen3:0.6b']);
+    expect((await ollama.list()).models.map((m) => m.name).sort()).toEqual([
+      'gemma3:1b',
+      'llama3.2:latest',
+      'mistral:latest',
+      'nomic-embed-text:latest',
+      'qwen3:0.6b',
+    ]);
     let streamed = '';
-    for await (const part of await ollama.chat({ model: 'llama3.2', messages: ask('hi [[sim:tokens=20]]'), stream: true })) streamed += part.message.content;
+    for await (const part of await ollama.chat({ model: 'llama3.2', messages: ask('hi [[sim:tokens=20]]'), stream: true }))
+      streamed += part.message.content;
     expect(streamed.length).toBeGreaterThan(0);
     const other = await ollama.generate({ model: 'gemma3:1b', prompt: 'hello' });
     expect(other.done).toBe(true);
@@ -61,7 +72,8 @@ describe('two hosts behind one foreman', () => {
     for await (const m of openai.models.list()) ids.push(m.id);
     expect(ids).toContain('qwen3:0.6b');
     let text = '';
-    for await (const chunk of await openai.chat.completions.create({ model: 'llama3.2', messages: ask('hi'), stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+    for await (const chunk of await openai.chat.completions.create({ model: 'llama3.2', messages: ask('hi'), stream: true }))
+      text += chunk.choices[0]?.delta.content ?? '';
     expect(text.length).toBeGreaterThan(0);
 
     const go = await goClient(s.url, 'tell me [[sim:tokens=30]]');
@@ -72,7 +84,11 @@ describe('two hosts behind one foreman', () => {
   it('runs two models at once on two hosts that each hold one, with one load each', async () => {
     stack = await startStack({ hosts: 2, sim: { maxLoaded: 1, tokensPerSecond: 100 } });
     const s = stack;
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => new Ollama({ host: s.url }).chat({ model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`q${i} [[sim:tokens=5]]`) })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        new Ollama({ host: s.url }).chat({ model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`q${i} [[sim:tokens=5]]`) }),
+      ),
+    );
     expect(answers.every((a) => a.done)).toBe(true);
     expect(s.sims.map((sim) => sim.stats().loads)).toEqual([1, 1]);
     const jobs = ((await (await fetch(`${s.url}/foreman/jobs?limit=10`)).json()) as { jobs: { lane: string; host: string }[] }).jobs;
@@ -94,12 +110,22 @@ describe('two hosts behind one foreman', () => {
     hook = await startReceiver();
     const hookUrl = hook.url;
     s.foreman.scheduler.pause();
-    const passthrough = Array.from({ length: 6 }, (_, i) => fetch(`${s.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`p${i}`), stream: false }) }));
+    const passthrough = Array.from({ length: 6 }, (_, i) =>
+      fetch(`${s.url}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`p${i}`), stream: false }),
+      }),
+    );
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${s.url}/jobs`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ api: 'chat', request: { model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`j${i}`) }, webhook: { url: hookUrl } }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          api: 'chat',
+          request: { model: i % 2 ? 'gemma3:1b' : 'llama3.2', messages: ask(`j${i}`) },
+          webhook: { url: hookUrl },
+        }),
       });
       ids.push(((await res.json()) as { id: string }).id);
     }
@@ -110,7 +136,9 @@ describe('two hosts behind one foreman', () => {
     const statuses = await Promise.all(passthrough.map(async (p) => (await p).status));
     expect(statuses).toEqual(Array(6).fill(200));
     const job = async (id: string) => (await (await fetch(`${s.url}/jobs/${id}`)).json()) as { state: string; attempts: number };
-    await expect.poll(async () => (await Promise.all(ids.map(job))).map((j) => j.state), { timeout: 10_000 }).toEqual(Array(6).fill('succeeded'));
+    await expect
+      .poll(async () => (await Promise.all(ids.map(job))).map((j) => j.state), { timeout: 10_000 })
+      .toEqual(Array(6).fill('succeeded'));
     for (const id of ids) {
       await expect.poll(() => hook!.forJob(id).filter((e) => e.body.type === 'job.succeeded').length).toBe(1);
       const events = hook.forJob(id);

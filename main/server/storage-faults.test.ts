@@ -28,7 +28,11 @@ const bigPrompt = (tag: string) => `${tag} ${'lorem ipsum '.repeat(2000)}`;
 const generate = (s: Stack, tag: string) =>
   fetch(`${s.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: bigPrompt(tag), stream: false }) });
 const submit = (s: Stack, tag: string) =>
-  fetch(`${s.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: bigPrompt(tag) } }) });
+  fetch(`${s.url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ api: 'generate', request: { model: 'llama3.2', prompt: bigPrompt(tag) } }),
+  });
 
 /** The database may not grow any more: the disk is full. */
 function fillDisk(s: Stack): void {
@@ -99,8 +103,17 @@ describe('a damaged database at start-up', () => {
     const store = openStore({ file });
     for (let i = 0; i < 200; i++) {
       store.insertJob({
-        id: `job_${String(i).padStart(4, '0')}`, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest',
-        client: null, priority: 0, stream: false, createdAt: i, request: 'x'.repeat(500),
+        id: `job_${String(i).padStart(4, '0')}`,
+        source: 'passthrough',
+        route: '/api/chat',
+        api: 'chat',
+        model: 'llama3.2',
+        lane: 'llama3.2:latest',
+        client: null,
+        priority: 0,
+        stream: false,
+        createdAt: i,
+        request: 'x'.repeat(500),
       });
     }
     store.close();

@@ -1,6 +1,15 @@
 /** Electron hardening through fake web contents and session: preferences, navigation, popups, permissions. */
 import { describe, expect, it } from 'vitest';
-import { WEB_PREFERENCES, hardenContents, hardenSession, isAllowedExternal, isAllowedUrl, webPreferencesProblems, type ContentsPort, type SessionPort } from './hardening.js';
+import {
+  WEB_PREFERENCES,
+  hardenContents,
+  hardenSession,
+  isAllowedExternal,
+  isAllowedUrl,
+  webPreferencesProblems,
+  type ContentsPort,
+  type SessionPort,
+} from './hardening.js';
 
 const CORE = 'http://127.0.0.1:11435';
 
@@ -52,13 +61,23 @@ function fakeSession() {
 
 describe('window preferences', () => {
   it('are isolated, sandboxed, without Node, with web security and no extras', () => {
-    expect(WEB_PREFERENCES).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, experimentalFeatures: false });
+    expect(WEB_PREFERENCES).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      experimentalFeatures: false,
+    });
     expect(webPreferencesProblems({ ...WEB_PREFERENCES })).toEqual([]);
     expect(Object.isFrozen(WEB_PREFERENCES)).toBe(true);
   });
 
   it('reports every loosened setting, a preload, Blink features, or none at all', () => {
-    expect(webPreferencesProblems({ ...WEB_PREFERENCES, sandbox: false, nodeIntegration: true })).toEqual(['sandbox must be true, is false', 'nodeIntegration must be false, is true']);
+    expect(webPreferencesProblems({ ...WEB_PREFERENCES, sandbox: false, nodeIntegration: true })).toEqual([
+      'sandbox must be true, is false',
+      'nodeIntegration must be false, is true',
+    ]);
     expect(webPreferencesProblems({ ...WEB_PREFERENCES, preload: '/x.cjs', enableBlinkFeatures: 'Foo' })).toHaveLength(2);
     expect(webPreferencesProblems({ contextIsolation: true })).not.toEqual([]);
     expect(webPreferencesProblems(undefined)).toHaveLength(1);

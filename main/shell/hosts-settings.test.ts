@@ -7,14 +7,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../test-support/test-config.js';
 import { hostsFormAnswer, hostsFormHtml, hostsFormUrl } from './hosts-form.js';
-import { createHostsEditor, extraHostSpecs, splitHosts, withExtraHosts, type HostsEditorOptions, type HostsForm } from './hosts-settings.js';
+import {
+  createHostsEditor,
+  extraHostSpecs,
+  splitHosts,
+  withExtraHosts,
+  type HostsEditorOptions,
+  type HostsForm,
+} from './hosts-settings.js';
 import { readShellSettings, shellConfig, writeShellSettings } from './shell-config.js';
 
 const app = (env: NodeJS.ProcessEnv = {}) => shellConfig(env, '/home/u/.config/foreman');
 
 describe('extra Ollama hosts', () => {
   it('splits what the user typed into one item per host (lines, commas or spaces)', () => {
-    expect(splitHosts('gpu1:11434\r\n  http://gpu2:11434#gpu-memory=24GB , gpu3\n\n')).toEqual(['gpu1:11434', 'http://gpu2:11434#gpu-memory=24GB', 'gpu3']);
+    expect(splitHosts('gpu1:11434\r\n  http://gpu2:11434#gpu-memory=24GB , gpu3\n\n')).toEqual([
+      'gpu1:11434',
+      'http://gpu2:11434#gpu-memory=24GB',
+      'gpu3',
+    ]);
     expect(splitHosts(' \n ')).toEqual([]);
   });
 
@@ -38,15 +49,27 @@ describe('extra Ollama hosts', () => {
     };
     expect(error(['gpu1:99999'])).toBe('Ollama hosts "gpu1:99999": the port "99999" is not a number from 1 to 65535');
     expect(error(['ftp://gpu1'])).toBe('Ollama hosts "ftp://gpu1": foreman reaches Ollama over http or https, not ftp');
-    expect(error(['gpu1#gpu-memory=lots'])).toBe('Ollama hosts: gpu-memory wants a size such as 24GB, got "lots" in "gpu1#gpu-memory=lots"');
-    expect(error(['gpu1#colour=red'])).toBe('Ollama hosts: unknown host setting "colour" in "gpu1#colour=red" (use gpu-memory=SIZE or max-loaded=N)');
+    expect(error(['gpu1#gpu-memory=lots'])).toBe(
+      'Ollama hosts: gpu-memory wants a size such as 24GB, got "lots" in "gpu1#gpu-memory=lots"',
+    );
+    expect(error(['gpu1#colour=red'])).toBe(
+      'Ollama hosts: unknown host setting "colour" in "gpu1#colour=red" (use gpu-memory=SIZE or max-loaded=N)',
+    );
     expect(error(['gpu1', 'http://gpu1:11434'])).toBe('Ollama hosts: gpu1:11434 is listed twice');
-    expect(error(['127.0.0.1'])).toBe("Ollama hosts: 127.0.0.1:11434 is already the first host (this computer's Ollama); list only the others");
-    expect(error(['localhost:11434'])).toBe("Ollama hosts: localhost:11434 is already the first host (this computer's Ollama); list only the others");
+    expect(error(['127.0.0.1'])).toBe(
+      "Ollama hosts: 127.0.0.1:11434 is already the first host (this computer's Ollama); list only the others",
+    );
+    expect(error(['localhost:11434'])).toBe(
+      "Ollama hosts: localhost:11434 is already the first host (this computer's Ollama); list only the others",
+    );
     expect(error(['localhost:11500'])).toBeNull();
-    expect(error(['gpu1'], { FOREMAN_UPSTREAM: 'gpu0,gpu1' })).toBe('Ollama hosts: gpu1:11434 is already a host (from FOREMAN_UPSTREAM); list each host once');
+    expect(error(['gpu1'], { FOREMAN_UPSTREAM: 'gpu0,gpu1' })).toBe(
+      'Ollama hosts: gpu1:11434 is already a host (from FOREMAN_UPSTREAM); list each host once',
+    );
     for (const own of ['127.0.0.1:11435', 'localhost:11435', '0.0.0.0:11435']) {
-      expect(error([own]), own).toMatch(/is foreman's own address, so every request would come back to foreman; add the address of an Ollama, e.g. gpu1:11434$/);
+      expect(error([own]), own).toMatch(
+        /is foreman's own address, so every request would come back to foreman; add the address of an Ollama, e.g. gpu1:11434$/,
+      );
     }
     expect(error(['10.0.0.5:11435'])).toBeNull();
   });
@@ -59,7 +82,10 @@ describe('extra Ollama hosts', () => {
     expect(config.upstreams[2]!.maxLoaded).toBe(1);
     expect(config).toMatchObject({ manageOllama: true, upstream: { origin: 'http://127.0.0.1:11434' } });
     // FOREMAN_UPSTREAM still replaces the app's default host; the saved ones follow it.
-    expect(withExtraHosts(app({ FOREMAN_UPSTREAM: 'http://box:11434' }), ['gpu1']).config.upstreams.map((u) => u.id)).toEqual(['box:11434', 'gpu1:11434']);
+    expect(withExtraHosts(app({ FOREMAN_UPSTREAM: 'http://box:11434' }), ['gpu1']).config.upstreams.map((u) => u.id)).toEqual([
+      'box:11434',
+      'gpu1:11434',
+    ]);
     expect(withExtraHosts(app(), []).config).toEqual(app());
   });
 
@@ -76,7 +102,10 @@ describe('the settings file', () => {
     const file = path.join(tempDir(), 'sub', 'shell-settings.json');
     expect(readShellSettings(file)).toEqual({ notifyOnFailure: true, extraHosts: [] });
     writeShellSettings(file, { notifyOnFailure: false, extraHosts: ['gpu1:11434', 'http://gpu2:11434#gpu-memory=24GB'] });
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ notifyOnFailure: false, extraHosts: ['gpu1:11434', 'http://gpu2:11434#gpu-memory=24GB'] });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({
+      notifyOnFailure: false,
+      extraHosts: ['gpu1:11434', 'http://gpu2:11434#gpu-memory=24GB'],
+    });
     expect(readShellSettings(file)).toEqual({ notifyOnFailure: false, extraHosts: ['gpu1:11434', 'http://gpu2:11434#gpu-memory=24GB'] });
     fs.writeFileSync(file, JSON.stringify({ extraHosts: ' gpu1 ' }));
     expect(readShellSettings(file).extraHosts).toEqual(['gpu1']);
@@ -203,7 +232,11 @@ describe('the hosts editor', () => {
 
 describe('the hosts form page', () => {
   const action = 'http://127.0.0.1:11435/foreman/app/hosts-form';
-  const form: HostsForm = { fixed: ['127.0.0.1:11434'], text: 'gpu1\n</textarea><script>alert(1)</script>', error: 'Ollama hosts "<b>": bad' };
+  const form: HostsForm = {
+    fixed: ['127.0.0.1:11434'],
+    text: 'gpu1\n</textarea><script>alert(1)</script>',
+    error: 'Ollama hosts "<b>": bad',
+  };
 
   it('has no script, allows only inline style and its own form action, and escapes what it shows', () => {
     const html = hostsFormHtml(form, action);
@@ -218,7 +251,9 @@ describe('the hosts form page', () => {
 
   it('reads a submission as the browser sends it: Save with the text (line ends as \\n), Cancel, or not ours', () => {
     const submit = (fields: Record<string, string>) => `${action}?${new URLSearchParams(fields).toString()}`;
-    expect(hostsFormAnswer(submit({ hosts: 'gpu1\r\nhttp://gpu2:11434#gpu-memory=24GB', do: 'save' }), action)).toEqual({ save: 'gpu1\nhttp://gpu2:11434#gpu-memory=24GB' });
+    expect(hostsFormAnswer(submit({ hosts: 'gpu1\r\nhttp://gpu2:11434#gpu-memory=24GB', do: 'save' }), action)).toEqual({
+      save: 'gpu1\nhttp://gpu2:11434#gpu-memory=24GB',
+    });
     expect(hostsFormAnswer(submit({ hosts: 'gpu1', do: 'cancel' }), action)).toBe('cancel');
     expect(hostsFormAnswer(submit({ hosts: 'gpu1' }), action)).toBeNull();
     expect(hostsFormAnswer('http://127.0.0.1:11435/ui/?do=save', action)).toBeNull();

@@ -54,10 +54,14 @@ export function extraHostSpecs(items: readonly string[], base: HostsBase): Upstr
   }
   for (const spec of specs) {
     const known = base.upstreams.findIndex((u) => sameMachineId(u.id) === sameMachineId(spec.id));
-    if (known === 0) throw new HostsSettingError(`${HOSTS_SOURCE}: ${spec.id} is already the first host (this computer's Ollama); list only the others`);
-    if (known > 0) throw new HostsSettingError(`${HOSTS_SOURCE}: ${spec.id} is already a host (from FOREMAN_UPSTREAM); list each host once`);
+    if (known === 0)
+      throw new HostsSettingError(`${HOSTS_SOURCE}: ${spec.id} is already the first host (this computer's Ollama); list only the others`);
+    if (known > 0)
+      throw new HostsSettingError(`${HOSTS_SOURCE}: ${spec.id} is already a host (from FOREMAN_UPSTREAM); list each host once`);
     if (isForemanItself(spec.id, { host: base.listenHost, port: base.listenPort })) {
-      throw new HostsSettingError(`${HOSTS_SOURCE}: ${spec.id} is foreman's own address, so every request would come back to foreman; add the address of an Ollama, e.g. gpu1:11434`);
+      throw new HostsSettingError(
+        `${HOSTS_SOURCE}: ${spec.id} is foreman's own address, so every request would come back to foreman; add the address of an Ollama, e.g. gpu1:11434`,
+      );
     }
   }
   return specs;
@@ -68,7 +72,10 @@ export function extraHostSpecs(items: readonly string[], base: HostsBase): Upstr
  * hosts after its own. Extra hosts that do not check out are all left out, and `problem` says why, so
  * a hand-edited settings file never keeps the app from starting with its local Ollama.
  */
-export function withExtraHosts(base: ForemanConfig, extraHosts: readonly string[]): { config: ForemanConfig; used: string[]; problem: string | null } {
+export function withExtraHosts(
+  base: ForemanConfig,
+  extraHosts: readonly string[],
+): { config: ForemanConfig; used: string[]; problem: string | null } {
   try {
     const specs = extraHostSpecs(extraHosts, base);
     return { config: specs.length ? { ...base, upstreams: [...base.upstreams, ...specs] } : base, used: [...extraHosts], problem: null };

@@ -130,7 +130,12 @@ describe('lifecycle', () => {
   it('quit tells the tray, closes the core with the grace period, and only then exits; twice is once', async () => {
     const s = fakeShell();
     const core = fakeCore(s.log, 30);
-    const life = createLifecycle({ port: s.port, startCore: async () => core, onQuitting: () => void s.log.push('tray: quitting'), graceMs: 7000 });
+    const life = createLifecycle({
+      port: s.port,
+      startCore: async () => core,
+      onQuitting: () => void s.log.push('tray: quitting'),
+      graceMs: 7000,
+    });
     await life.run();
     s.log.length = 0;
     const a = life.quit();
@@ -187,10 +192,12 @@ describe('lifecycle', () => {
       const s = fakeShell({ answer });
       // As main.ts does: the real start failure in words, with the error as its cause.
       const config = testConfig(stack.simUrl, {}, stack.dataDir);
-      const startCore = () => startForeman(config).catch((err: unknown) => Promise.reject(new Error(startErrorMessage(err, config), { cause: err })));
+      const startCore = () =>
+        startForeman(config).catch((err: unknown) => Promise.reject(new Error(startErrorMessage(err, config), { cause: err })));
       const life = createLifecycle({ port: s.port, startCore, runningWindow: runningForemanWindow });
       expect(await life.run()).toBe(false);
-      const question = `ask foreman is already running: foreman is already running (pid ${process.pid}) with the data folder ${stack.dataDir}, at ${stack.url}. ` +
+      const question =
+        `ask foreman is already running: foreman is already running (pid ${process.pid}) with the data folder ${stack.dataDir}, at ${stack.url}. ` +
         'Use that one, or stop it and start the app again. [Open it in the browser / Quit]';
       expect(s.log).toEqual(['ready', question, ...(answer ? [`browser ${stack.url}/ui/`] : []), `exit ${code}`]);
       expect(s.windows).toEqual([]);
@@ -206,7 +213,10 @@ describe('lifecycle', () => {
     const s = fakeShell();
     const life = createLifecycle({ port: s.port, startCore: async () => stack.foreman, graceMs: 5000 });
     await life.run();
-    const res = await fetch(`${stack.url}/api/generate`, { method: 'POST', body: '{"model":"llama3.2","prompt":"go on [[sim:tokens=12]]"}' });
+    const res = await fetch(`${stack.url}/api/generate`, {
+      method: 'POST',
+      body: '{"model":"llama3.2","prompt":"go on [[sim:tokens=12]]"}',
+    });
     const reader = res.body!.getReader();
     await reader.read();
     const quitting = life.quit();

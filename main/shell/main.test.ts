@@ -124,7 +124,10 @@ vi.mock('electron', () => {
     clipboard: { writeText: (text: string) => void (fake.clipboard = text) },
     dialog: {
       showErrorBox: (title: string, message: string) => console.error(title, message),
-      showMessageBox: async (box: { title: string; detail: string; buttons: string[] }) => (fake.boxes.push(box), { response: fake.boxAnswer }),
+      showMessageBox: async (box: { title: string; detail: string; buttons: string[] }) => (
+        fake.boxes.push(box),
+        { response: fake.boxAnswer }
+      ),
     },
     nativeImage: { createFromPath: (p: string) => ({ path: p }) },
     nativeTheme: { shouldUseDarkColors: false, on() {} },
@@ -181,7 +184,9 @@ describe('the Electron entry (electron faked)', () => {
   it('fronts the first host and then the extra host saved in its settings, both up', async () => {
     const ids = [sim.url!, sim2.url!].map((u) => new URL(u).host);
     await expect
-      .poll(async () => ((await (await fetch(new URL('/foreman/queue', fake.windows[0]!.url))).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]))
+      .poll(async () =>
+        ((await (await fetch(new URL('/foreman/queue', fake.windows[0]!.url))).json()) as QueueSnapshot).hosts.map((h) => [h.id, h.state]),
+      )
       .toEqual(ids.map((id) => [id, 'up']));
   });
 

@@ -14,7 +14,15 @@ import { WEB_PREFERENCES, hardenContents, hardenSession } from './hardening.js';
 import { hostsFormAnswer, hostsFormUrl } from './hosts-form.js';
 import { createHostsEditor, withExtraHosts, type HostsForm } from './hosts-settings.js';
 import { createLifecycle, type ShellPort, type WindowPort } from './lifecycle.js';
-import { clientHost, ollamaSearchPath, readShellSettings, runningForemanWindow, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import {
+  clientHost,
+  ollamaSearchPath,
+  readShellSettings,
+  runningForemanWindow,
+  shellConfig,
+  startErrorMessage,
+  writeShellSettings,
+} from './shell-config.js';
 import { createTrayController, type TrayController } from './tray-controller.js';
 import { createTrayFeed } from './tray-feed.js';
 import { iconFile, type TrayActions, type TrayIcon } from './tray-model.js';
@@ -36,7 +44,11 @@ let controller: TrayController | null = null;
 
 function loginItem(): LoginItem {
   if (process.platform === 'linux') {
-    const command = process.env.APPIMAGE ? [process.env.APPIMAGE] : app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
+    const command = process.env.APPIMAGE
+      ? [process.env.APPIMAGE]
+      : app.isPackaged
+        ? [process.execPath]
+        : [process.execPath, app.getAppPath()];
     return linuxAutostart(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), command);
   }
   return {
@@ -79,7 +91,8 @@ const port: ShellPort = {
   createWindow,
   showError: (title, message) => dialog.showErrorBox(title, message),
   confirm: async (title, message, yes, no) =>
-    (await dialog.showMessageBox({ type: 'info', title, message: title, detail: message, buttons: [yes, no], defaultId: 0, cancelId: 1 })).response === 0,
+    (await dialog.showMessageBox({ type: 'info', title, message: title, detail: message, buttons: [yes, no], defaultId: 0, cancelId: 1 }))
+      .response === 0,
   openExternal: (url) => void shell.openExternal(url),
   exit: (code) => app.exit(code),
   // The restarted app shows its window: the user just changed something they will want to see.
@@ -105,16 +118,19 @@ function askHosts(form: HostsForm, action: string): Promise<string | null> {
     hostsForm.answer = resolve;
     let win = hostsForm.win;
     if (!win || win.isDestroyed()) {
-      const w = (win = hostsForm.win = new BrowserWindow({
-        width: 560,
-        height: 470,
-        title: 'Ollama hosts',
-        autoHideMenuBar: true,
-        minimizable: false,
-        maximizable: false,
-        show: false,
-        webPreferences: { ...WEB_PREFERENCES },
-      }));
+      const w =
+        (win =
+        hostsForm.win =
+          new BrowserWindow({
+            width: 560,
+            height: 470,
+            title: 'Ollama hosts',
+            autoHideMenuBar: true,
+            minimizable: false,
+            maximizable: false,
+            show: false,
+            webPreferences: { ...WEB_PREFERENCES },
+          }));
       w.webContents.on('will-navigate', (e) => {
         e.preventDefault();
         const answer = hostsFormAnswer(e.url, action);
@@ -129,7 +145,9 @@ function askHosts(form: HostsForm, action: string): Promise<string | null> {
         w.focus();
       });
     }
-    win.loadURL(hostsFormUrl(form, action)).catch((err: Error) => process.stderr.write(`foreman: cannot show the hosts form: ${err.message}\n`));
+    win
+      .loadURL(hostsFormUrl(form, action))
+      .catch((err: Error) => process.stderr.write(`foreman: cannot show the hosts form: ${err.message}\n`));
   });
 }
 

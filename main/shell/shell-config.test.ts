@@ -4,7 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../test-support/test-config.js';
 import { desktopEntry, linuxAutostart, quoteExecArg } from './autostart.js';
-import { clientHost, ollamaSearchPath, readShellSettings, runningForemanWindow, shellConfig, startErrorMessage, writeShellSettings } from './shell-config.js';
+import {
+  clientHost,
+  ollamaSearchPath,
+  readShellSettings,
+  runningForemanWindow,
+  shellConfig,
+  startErrorMessage,
+  writeShellSettings,
+} from './shell-config.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 
 describe('shellConfig', () => {
@@ -40,8 +48,12 @@ describe('messages and settings', () => {
   it('gives the client host and a start failure in actionable words', () => {
     expect(clientHost('http://127.0.0.1:11435')).toBe('127.0.0.1:11435');
     const taken = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
-    expect(startErrorMessage(taken, { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toContain('127.0.0.1:11435 is already in use');
-    expect(startErrorMessage(new Error('database is locked'), { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toBe('database is locked\n\nData folder: /d');
+    expect(startErrorMessage(taken, { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toContain(
+      '127.0.0.1:11435 is already in use',
+    );
+    expect(startErrorMessage(new Error('database is locked'), { listenHost: '127.0.0.1', listenPort: 11435, dataDir: '/d' })).toBe(
+      'database is locked\n\nData folder: /d',
+    );
   });
 
   it('offers the running foreman’s window only for a data folder lock with a loopback address', () => {

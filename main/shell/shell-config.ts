@@ -21,7 +21,12 @@ export function ollamaSearchPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platfo
   const p = platform === 'win32' ? path.win32 : path.posix;
   const extra =
     platform === 'darwin'
-      ? ['/usr/local/bin', '/opt/homebrew/bin', '/Applications/Ollama.app/Contents/Resources', p.join(home, 'Applications/Ollama.app/Contents/Resources')]
+      ? [
+          '/usr/local/bin',
+          '/opt/homebrew/bin',
+          '/Applications/Ollama.app/Contents/Resources',
+          p.join(home, 'Applications/Ollama.app/Contents/Resources'),
+        ]
       : platform === 'win32'
         ? [p.join(env.LOCALAPPDATA ?? p.join(home, 'AppData', 'Local'), 'Programs', 'Ollama')]
         : ['/usr/local/bin', '/usr/bin', p.join(home, '.local', 'bin')];
@@ -41,8 +46,10 @@ export function startErrorMessage(err: unknown, config: Pick<ForemanConfig, 'lis
     return `${config.listenHost}:${config.listenPort} is already in use. Is \`foreman serve\` (or another foreman) running? Stop it, or set FOREMAN_LISTEN to another address.`;
   }
   if (err instanceof DataDirLockedError) {
-    return `foreman is already running (pid ${err.holder.pid ?? 'unknown'}) with the data folder ${err.dir}${err.holder.url ? `, at ${err.holder.url}` : ''}. ` +
-      'Use that one, or stop it and start the app again.';
+    return (
+      `foreman is already running (pid ${err.holder.pid ?? 'unknown'}) with the data folder ${err.dir}${err.holder.url ? `, at ${err.holder.url}` : ''}. ` +
+      'Use that one, or stop it and start the app again.'
+    );
   }
   return `${e.message ?? String(err)}\n\nData folder: ${config.dataDir}`;
 }

@@ -86,7 +86,14 @@ function setup(state = idle, notifyOnFailure = true) {
   const tray = fakeTray();
   const feed = fakeFeed(state);
   const settings = { launchAtLogin: false, notifyOnFailure };
-  const c = createTrayController({ port: tray.port, feed, actions: noActions, settings: () => settings, clientHost: '127.0.0.1:11435', timers });
+  const c = createTrayController({
+    port: tray.port,
+    feed,
+    actions: noActions,
+    settings: () => settings,
+    clientHost: '127.0.0.1:11435',
+    timers,
+  });
   return { timers, tray, feed, settings, c };
 }
 
@@ -167,7 +174,13 @@ describe('tray feed on a real core', () => {
     const feed = createTrayFeed(s.foreman);
     const events: ForemanEvent[] = [];
     const off = feed.subscribe((e) => events.push(e));
-    expect(await feed.load()).toEqual({ lanes: [], paused: false, upstreamUp: true, ollama: { status: 'external', managed: false }, failingDeliveries: 0 });
+    expect(await feed.load()).toEqual({
+      lanes: [],
+      paused: false,
+      upstreamUp: true,
+      ollama: { status: 'external', managed: false },
+      failingDeliveries: 0,
+    });
 
     await feed.post('/foreman/pause');
     expect(events).toContainEqual({ type: 'queue', paused: true });

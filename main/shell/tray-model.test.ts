@@ -46,7 +46,15 @@ describe('tray icon and tooltip', () => {
   });
 
   it('is working while jobs wait or run, and says how many and which model', () => {
-    const v = trayView(input({ lanes: [{ model: 'llama3.2:latest', queued: 2, running: 1 }, { model: 'gemma3:1b', queued: 1, running: 0 }] }), actions());
+    const v = trayView(
+      input({
+        lanes: [
+          { model: 'llama3.2:latest', queued: 2, running: 1 },
+          { model: 'gemma3:1b', queued: 1, running: 0 },
+        ],
+      }),
+      actions(),
+    );
     expect(v.icon).toBe('working');
     expect(v.tooltip).toBe('3 queued · llama3.2 working');
   });
@@ -59,12 +67,24 @@ describe('tray icon and tooltip', () => {
 
   it('shows a problem when Ollama is down, crashed or missing, or deliveries fail; a starting Ollama is not one', () => {
     const a = actions();
-    expect(trayView(input({ upstreamUp: false, ollama: { status: 'external', managed: false } }), a)).toMatchObject({ icon: 'problem', tooltip: 'Ollama is not running' });
-    expect(trayView(input({ upstreamUp: false, ollama: { status: 'restarting', managed: true } }), a)).toMatchObject({ icon: 'problem', tooltip: 'Ollama crashed, restarting' });
-    expect(trayView(input({ upstreamUp: false, ollama: { status: 'not-found', managed: true } }), a)).toMatchObject({ icon: 'problem', tooltip: 'Ollama is not installed' });
+    expect(trayView(input({ upstreamUp: false, ollama: { status: 'external', managed: false } }), a)).toMatchObject({
+      icon: 'problem',
+      tooltip: 'Ollama is not running',
+    });
+    expect(trayView(input({ upstreamUp: false, ollama: { status: 'restarting', managed: true } }), a)).toMatchObject({
+      icon: 'problem',
+      tooltip: 'Ollama crashed, restarting',
+    });
+    expect(trayView(input({ upstreamUp: false, ollama: { status: 'not-found', managed: true } }), a)).toMatchObject({
+      icon: 'problem',
+      tooltip: 'Ollama is not installed',
+    });
     expect(trayView(input({ upstreamUp: false, ollama: { status: 'starting', managed: true } }), a).icon).toBe('idle');
     expect(trayView(input({ failingDeliveries: 1 }), a)).toMatchObject({ icon: 'problem', tooltip: '1 webhook delivery failing' });
-    expect(trayView(input({ failingDeliveries: 3, paused: true }), a)).toMatchObject({ icon: 'problem', tooltip: 'paused · 3 webhook deliveries failing' });
+    expect(trayView(input({ failingDeliveries: 3, paused: true }), a)).toMatchObject({
+      icon: 'problem',
+      tooltip: 'paused · 3 webhook deliveries failing',
+    });
   });
 
   it('keeps the tooltip within what Windows shows', () => {
@@ -80,7 +100,16 @@ describe('tray icon and tooltip', () => {
 
 describe('tray menu', () => {
   it('has open, pause, queued counts per model, Ollama status, copy, hosts, settings and quit', () => {
-    const v = trayView(input({ lanes: [{ model: 'llama3.2:latest', queued: 2, running: 1 }, { model: 'gemma3:1b', queued: 1, running: 0 }, { model: 'idle:latest', queued: 0, running: 0 }] }), actions());
+    const v = trayView(
+      input({
+        lanes: [
+          { model: 'llama3.2:latest', queued: 2, running: 1 },
+          { model: 'gemma3:1b', queued: 1, running: 0 },
+          { model: 'idle:latest', queued: 0, running: 0 },
+        ],
+      }),
+      actions(),
+    );
     expect(labels(v.menu)).toEqual([
       'Open foreman',
       '---',
@@ -158,6 +187,8 @@ describe('tray menu', () => {
 
   it('counts lanes from a queue snapshot', () => {
     const row = {} as never;
-    expect(trayLanes({ lanes: [{ model: 'a:latest', queued: [row, row], running: [row] } as never] })).toEqual([{ model: 'a:latest', queued: 2, running: 1 }]);
+    expect(trayLanes({ lanes: [{ model: 'a:latest', queued: [row, row], running: [row] } as never] })).toEqual([
+      { model: 'a:latest', queued: 2, running: 1 },
+    ]);
   });
 });

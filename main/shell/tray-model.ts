@@ -121,7 +121,8 @@ export function trayView(input: TrayInput, actions: TrayActions): TrayView {
   const queued = lanes.reduce((n, l) => n + l.queued, 0);
   const working = lanes.filter((l) => l.running > 0).map((l) => displayModel(l.model));
   const problem = ollamaProblem(input);
-  const deliveries = input.failingDeliveries > 0 ? `${input.failingDeliveries} webhook deliver${input.failingDeliveries === 1 ? 'y' : 'ies'} failing` : null;
+  const deliveries =
+    input.failingDeliveries > 0 ? `${input.failingDeliveries} webhook deliver${input.failingDeliveries === 1 ? 'y' : 'ies'} failing` : null;
 
   let icon: TrayIcon = 'idle';
   if (problem || deliveries) icon = 'problem';
@@ -140,7 +141,12 @@ export function trayView(input: TrayInput, actions: TrayActions): TrayView {
 
   const ollama: MenuItem[] = [{ id: 'ollama-status', label: ollamaLabel(input), enabled: false }];
   if (input.ollama.managed) {
-    ollama.push({ id: 'start-ollama', label: 'Start Ollama', enabled: canStartOllama(input.ollama.status) && !input.quitting, click: actions.startOllama });
+    ollama.push({
+      id: 'start-ollama',
+      label: 'Start Ollama',
+      enabled: canStartOllama(input.ollama.status) && !input.quitting,
+      click: actions.startOllama,
+    });
   }
   const menu: MenuItem[] = [
     { id: 'open', label: 'Open foreman', click: actions.open, enabled: !input.quitting },
@@ -154,8 +160,20 @@ export function trayView(input: TrayInput, actions: TrayActions): TrayView {
     { id: 'copy-host', label: `Copy OLLAMA_HOST=${input.clientHost}`, click: actions.copyClientHost },
     { id: 'hosts', label: 'Ollama hosts…', click: actions.editHosts, enabled: !input.quitting },
     { type: 'separator' },
-    { id: 'notify', label: 'Notify when jobs fail', type: 'checkbox', checked: input.notifyOnFailure, click: () => actions.setNotifyOnFailure(!input.notifyOnFailure) },
-    { id: 'login', label: 'Launch at login', type: 'checkbox', checked: input.launchAtLogin, click: () => actions.setLaunchAtLogin(!input.launchAtLogin) },
+    {
+      id: 'notify',
+      label: 'Notify when jobs fail',
+      type: 'checkbox',
+      checked: input.notifyOnFailure,
+      click: () => actions.setNotifyOnFailure(!input.notifyOnFailure),
+    },
+    {
+      id: 'login',
+      label: 'Launch at login',
+      type: 'checkbox',
+      checked: input.launchAtLogin,
+      click: () => actions.setLaunchAtLogin(!input.launchAtLogin),
+    },
     { type: 'separator' },
     input.quitting ? { id: 'quit', label: 'Quitting…', enabled: false } : { id: 'quit', label: 'Quit foreman', click: actions.quit },
   ];

@@ -20,7 +20,13 @@ export class CustomError extends Error {}
 type Ctx = { struct: string; path: string[] };
 type BindState = { saved?: string };
 
-const GO_NAMES: Record<string, string> = { string: 'string', bool: 'bool', float: 'float64', any: 'interface {}', map: 'map[string]interface {}' };
+const GO_NAMES: Record<string, string> = {
+  string: 'string',
+  bool: 'bool',
+  float: 'float64',
+  any: 'interface {}',
+  map: 'map[string]interface {}',
+};
 
 function goName(t: GoType): string {
   if (t.k === 'array' || t.k === 'struct') return t.go;
@@ -30,9 +36,10 @@ function goName(t: GoType): string {
 }
 
 function typeError(state: BindState, ctx: Ctx, what: string, t: GoType): undefined {
-  state.saved ??= ctx.path.length > 0
-    ? `json: cannot unmarshal ${what} into Go struct field ${ctx.struct}.${ctx.path.join('.')} of type ${goName(t)}`
-    : `json: cannot unmarshal ${what} into Go value of type ${goName(t)}`;
+  state.saved ??=
+    ctx.path.length > 0
+      ? `json: cannot unmarshal ${what} into Go struct field ${ctx.struct}.${ctx.path.join('.')} of type ${goName(t)}`
+      : `json: cannot unmarshal ${what} into Go value of type ${goName(t)}`;
   return undefined;
 }
 
@@ -41,13 +48,17 @@ function bindValue(v: unknown, t: GoType, ctx: Ctx, state: BindState): unknown {
   if (v === null || t.k === 'any') return v ?? undefined;
   const json = goJsonTypeName(v);
   switch (t.k) {
-    case 'string': return typeof v === 'string' ? v : typeError(state, ctx, json, t);
-    case 'bool': return typeof v === 'boolean' ? v : typeError(state, ctx, json, t);
-    case 'float': return typeof v === 'number' ? v : typeError(state, ctx, json, t);
+    case 'string':
+      return typeof v === 'string' ? v : typeError(state, ctx, json, t);
+    case 'bool':
+      return typeof v === 'boolean' ? v : typeError(state, ctx, json, t);
+    case 'float':
+      return typeof v === 'number' ? v : typeError(state, ctx, json, t);
     case 'int':
       if (typeof v !== 'number') return typeError(state, ctx, json, t);
       return Number.isInteger(v) ? v : typeError(state, ctx, `number ${String(v)}`, t);
-    case 'map': return json === 'object' ? v : typeError(state, ctx, json, t);
+    case 'map':
+      return json === 'object' ? v : typeError(state, ctx, json, t);
     case 'array':
       if (!Array.isArray(v)) return typeError(state, ctx, json, t);
       return v.map((el) => bindValue(el, t.of, ctx, state));
@@ -134,8 +145,13 @@ const toolCall = struct('ToolCall', 'api', {
 
 /** `api.Message` decodes through a local `Alias` type (to lowercase the role), so its errors name `Alias`. */
 const messageAlias = struct('Alias', 'api', {
-  role: S, content: S, thinking: S, images: arr(S, '[]api.ImageData'), tool_calls: arr(toolCall, '[]api.ToolCall'),
-  tool_name: S, tool_call_id: S,
+  role: S,
+  content: S,
+  thinking: S,
+  images: arr(S, '[]api.ImageData'),
+  tool_calls: arr(toolCall, '[]api.ToolCall'),
+  tool_name: S,
+  tool_call_id: S,
 });
 const message: GoType = {
   k: 'custom',
@@ -147,21 +163,52 @@ const message: GoType = {
 };
 
 const tool = struct('Tool', 'api', {
-  type: S, items: ANY, function: struct('ToolFunction', 'api', { name: S, description: S, parameters: ANY }),
+  type: S,
+  items: ANY,
+  function: struct('ToolFunction', 'api', { name: S, description: S, parameters: ANY }),
 });
 const tools = arr(tool, '[]api.Tool');
 
 export const ChatRequestT = struct('ChatRequest', 'api', {
-  model: S, messages: arr(message, '[]api.Message'), stream: B, format: ANY, keep_alive: keepAlive, tools,
-  options: MAP, think, truncate: B, shift: B, logprobs: B, top_logprobs: I,
+  model: S,
+  messages: arr(message, '[]api.Message'),
+  stream: B,
+  format: ANY,
+  keep_alive: keepAlive,
+  tools,
+  options: MAP,
+  think,
+  truncate: B,
+  shift: B,
+  logprobs: B,
+  top_logprobs: I,
 });
 export const GenerateRequestT = struct('GenerateRequest', 'api', {
-  model: S, prompt: S, suffix: S, system: S, template: S, context: arr(I, '[]int'), stream: B, raw: B, format: ANY,
-  keep_alive: keepAlive, images: arr(S, '[]api.ImageData'), options: MAP, think, truncate: B, shift: B, logprobs: B,
+  model: S,
+  prompt: S,
+  suffix: S,
+  system: S,
+  template: S,
+  context: arr(I, '[]int'),
+  stream: B,
+  raw: B,
+  format: ANY,
+  keep_alive: keepAlive,
+  images: arr(S, '[]api.ImageData'),
+  options: MAP,
+  think,
+  truncate: B,
+  shift: B,
+  logprobs: B,
   top_logprobs: I,
 });
 export const EmbedRequestT = struct('EmbedRequest', 'api', {
-  model: S, input: ANY, keep_alive: keepAlive, truncate: B, dimensions: I, options: MAP,
+  model: S,
+  input: ANY,
+  keep_alive: keepAlive,
+  truncate: B,
+  dimensions: I,
+  options: MAP,
 });
 export const EmbeddingRequestT = struct('EmbeddingRequest', 'api', { model: S, prompt: S, keep_alive: keepAlive, options: MAP });
 export const ShowRequestT = struct('ShowRequest', 'api', { model: S, name: S, system: S, template: S, verbose: B, options: MAP });
@@ -173,23 +220,62 @@ export const DeleteRequestT = struct('DeleteRequest', 'api', { model: S, name: S
 
 const streamOptions = struct('StreamOptions', 'openai', { include_usage: B });
 const oaToolCall = struct('ToolCall', 'openai', {
-  id: S, index: I, type: S, function: struct('', 'openai', { name: S, arguments: S }),
+  id: S,
+  index: I,
+  type: S,
+  function: struct('', 'openai', { name: S, arguments: S }),
 });
 const oaMessage = struct('Message', 'openai', {
-  role: S, content: ANY, reasoning: S, tool_calls: arr(oaToolCall, '[]openai.ToolCall'), name: S, tool_call_id: S,
+  role: S,
+  content: ANY,
+  reasoning: S,
+  tool_calls: arr(oaToolCall, '[]openai.ToolCall'),
+  name: S,
+  tool_call_id: S,
 });
 export const ChatCompletionRequestT = struct('ChatCompletionRequest', 'openai', {
-  model: S, messages: arr(oaMessage, '[]openai.Message'), stream: B, stream_options: streamOptions, max_tokens: I,
-  seed: I, stop: ANY, temperature: F, frequency_penalty: F, presence_penalty: F, top_p: F,
-  response_format: struct('ResponseFormat', 'openai', { type: S, json_schema: ANY }), tools,
-  reasoning: struct('Reasoning', 'openai', { effort: S }), reasoning_effort: S,
+  model: S,
+  messages: arr(oaMessage, '[]openai.Message'),
+  stream: B,
+  stream_options: streamOptions,
+  max_tokens: I,
+  seed: I,
+  stop: ANY,
+  temperature: F,
+  frequency_penalty: F,
+  presence_penalty: F,
+  top_p: F,
+  response_format: struct('ResponseFormat', 'openai', { type: S, json_schema: ANY }),
+  tools,
+  reasoning: struct('Reasoning', 'openai', { effort: S }),
+  reasoning_effort: S,
 });
 export const CompletionRequestT = struct('CompletionRequest', 'openai', {
-  model: S, prompt: S, frequency_penalty: { k: 'float' }, max_tokens: I, presence_penalty: F, seed: I, stop: ANY,
-  stream: B, stream_options: streamOptions, temperature: F, top_p: F, suffix: S,
+  model: S,
+  prompt: S,
+  frequency_penalty: { k: 'float' },
+  max_tokens: I,
+  presence_penalty: F,
+  seed: I,
+  stop: ANY,
+  stream: B,
+  stream_options: streamOptions,
+  temperature: F,
+  top_p: F,
+  suffix: S,
 });
 export const OpenAIEmbedRequestT = struct('EmbedRequest', 'openai', { input: ANY, model: S, dimensions: I, encoding_format: S });
 export const ResponsesRequestT = struct('ResponsesRequest', 'openai', {
-  model: S, input: ANY, instructions: S, stream: B, max_output_tokens: I, temperature: F, top_p: F, tools: ANY,
-  reasoning: struct('ResponsesReasoning', 'openai', { effort: S, summary: S }), text: ANY, truncation: S, background: B,
+  model: S,
+  input: ANY,
+  instructions: S,
+  stream: B,
+  max_output_tokens: I,
+  temperature: F,
+  top_p: F,
+  tools: ANY,
+  reasoning: struct('ResponsesReasoning', 'openai', { effort: S, summary: S }),
+  text: ANY,
+  truncation: S,
+  background: B,
 });

@@ -38,7 +38,15 @@ const whole = (flag: string, raw: string, min: number) =>
   number(flag, raw, `a whole number ≥ ${min}`, (n) => Number.isInteger(n) && n >= min);
 
 const UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** `2GB`, `300MB`, `1.5GiB` or plain bytes. */
@@ -50,14 +58,18 @@ export function parseSize(raw: string): number | undefined {
 
 /** `name` or `name=SIZE`, comma-separated. */
 function parseModels(raw: string): (string | SimModelSpec)[] {
-  const models = raw.split(',').map((s) => s.trim()).filter(Boolean).map((item) => {
-    const [name = '', size, ...rest] = item.split('=').map((s) => s.trim());
-    if (name === '' || rest.length > 0) throw new UsageError(`--models wants NAME or NAME=SIZE items, got ${quote(item)}`);
-    if (size === undefined) return name;
-    const sizeBytes = parseSize(size);
-    if (sizeBytes === undefined) throw new UsageError(`--models wants a size like 2GB or 300MB for ${name}, got ${quote(size)}`);
-    return { name, sizeBytes };
-  });
+  const models = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [name = '', size, ...rest] = item.split('=').map((s) => s.trim());
+      if (name === '' || rest.length > 0) throw new UsageError(`--models wants NAME or NAME=SIZE items, got ${quote(item)}`);
+      if (size === undefined) return name;
+      const sizeBytes = parseSize(size);
+      if (sizeBytes === undefined) throw new UsageError(`--models wants a size like 2GB or 300MB for ${name}, got ${quote(size)}`);
+      return { name, sizeBytes };
+    });
   if (models.length === 0) throw new UsageError(`--models wants at least one model name, got ${quote(raw)}`);
   return models;
 }
@@ -70,60 +82,98 @@ export function parseListen(raw: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const CLI_OPTIONS: readonly OptionSpec[] = [
   {
-    flag: '--listen', value: 'HOST:PORT', default: '127.0.0.1:11434',
+    flag: '--listen',
+    value: 'HOST:PORT',
+    default: '127.0.0.1:11434',
     help: 'Address to serve on, read like OLLAMA_HOST (":PORT" is every interface, a bare host gets 11434); port 0 takes any free port.',
     apply(raw, out) {
       Object.assign(out, parseListen(raw));
     },
   },
   {
-    flag: '--models', value: 'NAME[=SIZE],…', default: DEFAULT_MODELS.join(','),
-    help: 'Installed models. SIZE (2GB, 300MB, 1.5GiB, or bytes) is the model file size, the weights\' part of its memory.',
+    flag: '--models',
+    value: 'NAME[=SIZE],…',
+    default: DEFAULT_MODELS.join(','),
+    help: "Installed models. SIZE (2GB, 300MB, 1.5GiB, or bytes) is the model file size, the weights' part of its memory.",
     apply: (raw, out) => void (out.options.models = parseModels(raw)),
   },
   {
-    flag: '--load-ms', value: 'N ≥ 0', default: '150', help: 'How long a model load takes, in milliseconds.',
+    flag: '--load-ms',
+    value: 'N ≥ 0',
+    default: '150',
+    help: 'How long a model load takes, in milliseconds.',
     apply: (raw, out) => void (out.options.loadMs = number('--load-ms', raw, 'a number ≥ 0', (n) => n >= 0 && n < Infinity)),
   },
   {
-    flag: '--tokens-per-sec', value: 'N ≥ 0 | inf', default: '50', help: 'Generation rate; 0 or inf answers as fast as possible.',
+    flag: '--tokens-per-sec',
+    value: 'N ≥ 0 | inf',
+    default: '50',
+    help: 'Generation rate; 0 or inf answers as fast as possible.',
     apply: (raw, out) => void (out.options.tokensPerSecond = number('--tokens-per-sec', raw, 'a number ≥ 0 (or inf)', (n) => n >= 0)),
   },
   {
-    flag: '--max-loaded', value: 'N ≥ 1', default: '1', help: 'Most runners resident at once, like OLLAMA_MAX_LOADED_MODELS.',
+    flag: '--max-loaded',
+    value: 'N ≥ 1',
+    default: '1',
+    help: 'Most runners resident at once, like OLLAMA_MAX_LOADED_MODELS.',
     apply: (raw, out) => void (out.options.maxLoaded = whole('--max-loaded', raw, 1)),
   },
   {
-    flag: '--vram-mb', value: 'N > 0', default: 'unlimited',
+    flag: '--vram-mb',
+    value: 'N > 0',
+    default: 'unlimited',
     help: 'GPU memory in MiB. A runner takes its file size + num_ctx × parallel slots × KV bytes per token; one that does not fit evicts idle runners.',
     apply: (raw, out) => void (out.options.vramMb = number('--vram-mb', raw, 'a number of MiB > 0', (n) => n > 0)),
   },
   {
-    flag: '--parallel', value: 'N ≥ 1', default: '1', help: 'Requests each loaded model serves at once, like OLLAMA_NUM_PARALLEL (embedding models: 1).',
+    flag: '--parallel',
+    value: 'N ≥ 1',
+    default: '1',
+    help: 'Requests each loaded model serves at once, like OLLAMA_NUM_PARALLEL (embedding models: 1).',
     apply: (raw, out) => void (out.options.parallel = whole('--parallel', raw, 1)),
   },
   {
-    flag: '--max-queue', value: 'N ≥ 0', default: '512', help: 'Requests that may wait for a load, like OLLAMA_MAX_QUEUE; beyond it 503.',
+    flag: '--max-queue',
+    value: 'N ≥ 0',
+    default: '512',
+    help: 'Requests that may wait for a load, like OLLAMA_MAX_QUEUE; beyond it 503.',
     apply: (raw, out) => void (out.options.maxQueue = whole('--max-queue', raw, 0)),
   },
   {
-    flag: '--keep-alive-ms', value: 'N', default: '300000', help: 'Idle time before a runner unloads, like OLLAMA_KEEP_ALIVE; negative keeps it for good.',
-    apply: (raw, out) => void (out.options.keepAliveMs = number('--keep-alive-ms', raw, 'a number of milliseconds (negative = forever)', () => true)),
+    flag: '--keep-alive-ms',
+    value: 'N',
+    default: '300000',
+    help: 'Idle time before a runner unloads, like OLLAMA_KEEP_ALIVE; negative keeps it for good.',
+    apply: (raw, out) =>
+      void (out.options.keepAliveMs = number('--keep-alive-ms', raw, 'a number of milliseconds (negative = forever)', () => true)),
   },
   {
-    flag: '--default-tokens', value: 'N ≥ 0', default: '12', help: 'Content tokens in an answer when neither num_predict nor a marker says.',
+    flag: '--default-tokens',
+    value: 'N ≥ 0',
+    default: '12',
+    help: 'Content tokens in an answer when neither num_predict nor a marker says.',
     apply: (raw, out) => void (out.options.defaultTokens = whole('--default-tokens', raw, 0)),
   },
   {
-    flag: '--origins', value: 'ORIGIN,…', default: 'none', help: 'Extra allowed CORS origins, like OLLAMA_ORIGINS ("*" allows all).',
+    flag: '--origins',
+    value: 'ORIGIN,…',
+    default: 'none',
+    help: 'Extra allowed CORS origins, like OLLAMA_ORIGINS ("*" allows all).',
     apply: (raw, out) => void (out.options.origins = list(raw)),
   },
   {
-    flag: '--version', value: 'X.Y.Z', default: '0.33.0', help: 'What /api/version answers.',
+    flag: '--version',
+    value: 'X.Y.Z',
+    default: '0.33.0',
+    help: 'What /api/version answers.',
     apply: (raw, out) => void (out.options.version = raw),
   },
 ];
@@ -147,7 +197,10 @@ export function usage(): string {
   return [
     'Usage: ollama-sim [options]   (npm run ollama-sim -- [options])',
     '',
-    ...wrap('A fake Ollama for tests and benchmarks. Prints "ollama-sim listening on http://HOST:PORT" when ready; SIGTERM or SIGINT stops it. A prompt can steer its answer with [[sim:tokens=N]], [[sim:error-after=N]], [[sim:fail-load]], [[sim:hang]], [[sim:hang-after=N]] and [[sim:die-after=N]].', ''),
+    ...wrap(
+      'A fake Ollama for tests and benchmarks. Prints "ollama-sim listening on http://HOST:PORT" when ready; SIGTERM or SIGINT stops it. A prompt can steer its answer with [[sim:tokens=N]], [[sim:error-after=N]], [[sim:fail-load]], [[sim:hang]], [[sim:hang-after=N]] and [[sim:die-after=N]].',
+      '',
+    ),
     '',
     'Options (--name VALUE or --name=VALUE):',
     ...options,

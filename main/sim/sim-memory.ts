@@ -18,11 +18,22 @@ export interface RunnerOptions {
 
 /** `api.DefaultOptions()` for the runner fields, with the simulator's default context of 4096. */
 export const DEFAULT_RUNNER_OPTIONS: Readonly<RunnerOptions> = {
-  numCtx: 4096, numBatch: 512, numGpu: -1, mainGpu: 0, useMmap: null, numThread: 0,
+  numCtx: 4096,
+  numBatch: 512,
+  numGpu: -1,
+  mainGpu: 0,
+  useMmap: null,
+  numThread: 0,
 };
 
 /** The integer runner options as they are spelled in a request's `options` map. */
-export const RUNNER_INT_OPTIONS = { num_ctx: 'numCtx', num_batch: 'numBatch', num_gpu: 'numGpu', main_gpu: 'mainGpu', num_thread: 'numThread' } as const;
+export const RUNNER_INT_OPTIONS = {
+  num_ctx: 'numCtx',
+  num_batch: 'numBatch',
+  num_gpu: 'numGpu',
+  main_gpu: 'mainGpu',
+  num_thread: 'numThread',
+} as const;
 
 /** Ollama's smallest context (`GetRunner` raises anything below it). */
 const MIN_NUM_CTX = 4;

@@ -51,7 +51,12 @@ const KNOWN: Record<string, Omit<SimModelSpec, 'name'> & { quantization?: string
   'gemma3:1b': { family: 'gemma3', parameterSize: '999.89M', sizeBytes: 815319791, embeddingLength: 1152, tools: false },
   'mistral:latest': { family: 'llama', parameterSize: '7.2B', sizeBytes: 4372824384, embeddingLength: 4096 },
   'nomic-embed-text:latest': {
-    family: 'nomic-bert', parameterSize: '137M', sizeBytes: 274302450, embeddingLength: 768, kind: 'embedding', quantization: 'F16',
+    family: 'nomic-bert',
+    parameterSize: '137M',
+    sizeBytes: 274302450,
+    embeddingLength: 768,
+    kind: 'embedding',
+    quantization: 'F16',
   },
 };
 
@@ -59,7 +64,9 @@ export const DEFAULT_MODELS: readonly string[] = ['llama3.2', 'qwen3:0.6b', 'gem
 
 /** Ollama's short display name: `registry.ollama.ai/library/x:tag` → `x:tag`. */
 export function shortModelName(name: string): string {
-  return normalizeModel(name).replace(/^registry\.ollama\.ai\//i, '').replace(/^library\//i, '');
+  return normalizeModel(name)
+    .replace(/^registry\.ollama\.ai\//i, '')
+    .replace(/^library\//i, '');
 }
 
 /** Fully qualified name, as Ollama prints it in capability errors. */

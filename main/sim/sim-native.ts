@@ -99,7 +99,8 @@ function toolCallFor(tool: ToolDef): ToolCall {
   const args: Record<string, unknown> = {};
   for (const k of keys) {
     const type = props[k]?.type;
-    args[k] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : /location|city|place/i.test(k) ? 'Paris' : 'example';
+    args[k] =
+      type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : /location|city|place/i.test(k) ? 'Paris' : 'example';
   }
   const id = `call_${Array.from({ length: 8 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('')}`;
   return { id, function: { index: 0, name: tool.function?.name ?? '', arguments: args } };
@@ -184,7 +185,8 @@ function plan(env: SimEnv, call: InferenceCall, g: GenContext): { steps: Step[];
   if (call.api === 'chat' && firstTool && /weather/i.test(lastUser)) steps.push({ toolCalls: [toolCallFor(firstTool)] });
   else steps.push(...simTokens(g.lastText, g.markers.tokens ?? env.defaultTokens).map((t) => ({ content: t })));
   const limit = call.options.num_predict;
-  if (typeof limit === 'number' && limit >= 0 && limit < steps.length) return { steps: steps.slice(0, Math.trunc(limit)), doneReason: 'length' };
+  if (typeof limit === 'number' && limit >= 0 && limit < steps.length)
+    return { steps: steps.slice(0, Math.trunc(limit)), doneReason: 'length' };
   return { steps, doneReason: 'stop' };
 }
 

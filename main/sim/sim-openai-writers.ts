@@ -29,12 +29,18 @@ const unix = (createdAt: string) => Math.floor(Date.parse(createdAt) / 1000);
 
 function openaiToolCalls(calls: ToolCall[]) {
   return calls.map((tc) => ({
-    id: tc.id, index: tc.function.index, type: 'function',
+    id: tc.id,
+    index: tc.function.index,
+    type: 'function',
     function: { name: tc.function.name, arguments: JSON.stringify(tc.function.arguments) },
   }));
 }
 
-export function createChatWriter(res: ServerResponse, extra: Headers, opts: { stream: boolean; streamOptions?: StreamOptions }): ReplyWriter {
+export function createChatWriter(
+  res: ServerResponse,
+  extra: Headers,
+  opts: { stream: boolean; streamOptions?: StreamOptions },
+): ReplyWriter {
   const id = `chatcmpl-${Math.floor(Math.random() * 999)}`;
   const created = Math.floor(Date.now() / 1000);
   let first = true;
@@ -44,7 +50,13 @@ export function createChatWriter(res: ServerResponse, extra: Headers, opts: { st
     writeChunk(res, `data: ${goJsonStringify(obj)}\n\n`);
   };
   const frame = (model: string, choices: unknown[], extraFields: Record<string, unknown> = {}) => ({
-    id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_ollama', choices, ...extraFields,
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: 'fp_ollama',
+    choices,
+    ...extraFields,
   });
   const delta = (fields: Record<string, unknown>) => {
     const d = first ? { role: 'assistant', ...fields } : fields;
@@ -64,7 +76,7 @@ export function createChatWriter(res: ServerResponse, extra: Headers, opts: { st
     }
     if (calls) toolCallSent = true;
     if (!c.done) return;
-    const reason = toolCallSent && c.done_reason === 'stop' ? 'tool_calls' : c.done_reason ?? 'stop';
+    const reason = toolCallSent && c.done_reason === 'stop' ? 'tool_calls' : (c.done_reason ?? 'stop');
     sse(frame(c.model, [{ index: 0, delta: {}, finish_reason: reason }]));
     if (opts.streamOptions?.include_usage) sse(frame(c.model, [], { usage: usage(c) }));
     writeChunk(res, 'data: [DONE]\n\n');
@@ -77,7 +89,11 @@ export function createChatWriter(res: ServerResponse, extra: Headers, opts: { st
     if (m.thinking) message.reasoning = m.thinking;
     if (calls) message.tool_calls = calls;
     const body = {
-      id, object: 'chat.completion', created: unix(c.created_at), model: c.model, system_fingerprint: 'fp_ollama',
+      id,
+      object: 'chat.completion',
+      created: unix(c.created_at),
+      model: c.model,
+      system_fingerprint: 'fp_ollama',
       choices: [{ index: 0, message, finish_reason: calls ? 'tool_calls' : c.done_reason || null }],
       usage: usage(c),
     };
@@ -102,7 +118,11 @@ export function createChatWriter(res: ServerResponse, extra: Headers, opts: { st
   };
 }
 
-export function createCompletionWriter(res: ServerResponse, extra: Headers, opts: { stream: boolean; streamOptions?: StreamOptions }): ReplyWriter {
+export function createCompletionWriter(
+  res: ServerResponse,
+  extra: Headers,
+  opts: { stream: boolean; streamOptions?: StreamOptions },
+): ReplyWriter {
   const id = `cmpl-${Math.floor(Math.random() * 999)}`;
   const created = Math.floor(Date.now() / 1000);
   const withUsage = opts.streamOptions?.include_usage === true;
@@ -112,7 +132,13 @@ export function createCompletionWriter(res: ServerResponse, extra: Headers, opts
     writeChunk(res, `data: ${goJsonStringify(obj)}\n\n`);
   };
   const frame = (model: string, choices: unknown[], u?: unknown) => ({
-    id, object: 'text_completion', created, choices, model, system_fingerprint: 'fp_ollama', ...(u ? { usage: u } : {}),
+    id,
+    object: 'text_completion',
+    created,
+    choices,
+    model,
+    system_fingerprint: 'fp_ollama',
+    ...(u ? { usage: u } : {}),
   });
 
   function streamChunk(c: GenerateChunk): void {
@@ -131,8 +157,13 @@ export function createCompletionWriter(res: ServerResponse, extra: Headers, opts
         return endResponse(res);
       }
       const out = {
-        id, object: 'text_completion', created: unix(c.created_at), model: c.model, system_fingerprint: 'fp_ollama',
-        choices: [{ text: c.response, index: 0, finish_reason: c.done_reason || null }], usage: usage(c),
+        id,
+        object: 'text_completion',
+        created: unix(c.created_at),
+        model: c.model,
+        system_fingerprint: 'fp_ollama',
+        choices: [{ text: c.response, index: 0, finish_reason: c.done_reason || null }],
+        usage: usage(c),
       };
       sendBody(res, 200, CT_JSON, `${goJsonStringify(out)}\n`, extra);
     },
@@ -151,9 +182,10 @@ export function createOpenAIEmbedWriter(res: ServerResponse, extra: Headers, mod
     error: (status, message) => writeError(res, extra, status, message),
     reply(r: EmbedResult) {
       const base64 = encoding.toLowerCase() === 'base64';
-      const data = r.embeddings.length === 0
-        ? 'null'
-        : `[${r.embeddings.map((e, i) => `{"object":"embedding","embedding":${base64 ? JSON.stringify(float32Base64(e)) : float32ArrayJson(e)},"index":${i}}`).join(',')}]`;
+      const data =
+        r.embeddings.length === 0
+          ? 'null'
+          : `[${r.embeddings.map((e, i) => `{"object":"embedding","embedding":${base64 ? JSON.stringify(float32Base64(e)) : float32ArrayJson(e)},"index":${i}}`).join(',')}]`;
       const tokens = r.prompt_eval_count ?? 0;
       const body = `{"object":"list","data":${data},"model":${goJsonStringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}\n`;
       sendBody(res, 200, CT_JSON, body, extra);

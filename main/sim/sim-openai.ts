@@ -56,7 +56,16 @@ function fromMessages(messages: Body[]): InferenceCall['messages'] | string {
   return out;
 }
 
-const EFFORT: Record<string, boolean | string> = { none: false, minimal: 'low', low: 'low', medium: 'medium', high: 'high', xhigh: 'max', max: 'max', ultra: 'max' };
+const EFFORT: Record<string, boolean | string> = {
+  none: false,
+  minimal: 'low',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'max',
+  max: 'max',
+  ultra: 'max',
+};
 
 /** reasoning_effort / reasoning.effort → `think`. */
 export function thinkFromEffort(effort: string | undefined): { think?: boolean | string } | string {
@@ -84,12 +93,20 @@ export async function handleChatCompletions(ctx: RouteCtx): Promise<Outcome> {
   if (messages.length === 0) return middlewareError(ctx, "[] is too short - 'messages'");
   const converted = fromMessages(messages);
   if (typeof converted === 'string') return middlewareError(ctx, converted);
-  const think = thinkFromEffort((r.reasoning as Body | undefined)?.effort as string | undefined ?? (r.reasoning_effort as string | undefined));
+  const think = thinkFromEffort(
+    ((r.reasoning as Body | undefined)?.effort as string | undefined) ?? (r.reasoning_effort as string | undefined),
+  );
   if (typeof think === 'string') return middlewareError(ctx, think);
   const stream = r.stream === true;
   const call: InferenceCall = {
-    api: 'chat', model: (r.model as string | undefined) ?? '', messages: converted, prompt: '', stream,
-    tools: (r.tools as ToolDef[] | undefined) ?? [], options: samplingOptions(r), ...think,
+    api: 'chat',
+    model: (r.model as string | undefined) ?? '',
+    messages: converted,
+    prompt: '',
+    stream,
+    tools: (r.tools as ToolDef[] | undefined) ?? [],
+    options: samplingOptions(r),
+    ...think,
   };
   const w = createChatWriter(ctx.res, ctx.extra, { stream, streamOptions: r.stream_options as StreamOptions | undefined });
   return runInference(ctx.env, call, w, ctx.signal, ctx.trace);
@@ -103,8 +120,13 @@ export async function handleCompletions(ctx: RouteCtx): Promise<Outcome> {
   }
   const stream = r.stream === true;
   const call: InferenceCall = {
-    api: 'generate', model: (r.model as string | undefined) ?? '', messages: [], prompt: (r.prompt as string | undefined) ?? '',
-    stream, tools: [], options: samplingOptions(r),
+    api: 'generate',
+    model: (r.model as string | undefined) ?? '',
+    messages: [],
+    prompt: (r.prompt as string | undefined) ?? '',
+    stream,
+    tools: [],
+    options: samplingOptions(r),
   };
   const w = createCompletionWriter(ctx.res, ctx.extra, { stream, streamOptions: r.stream_options as StreamOptions | undefined });
   return runInference(ctx.env, call, w, ctx.signal, ctx.trace);
@@ -135,9 +157,15 @@ function ownedBy(name: string): string {
 export function handleOpenAIModels(ctx: RouteCtx): void {
   const models = ctx.env.catalog.list();
   // `openai.ToListCompletion` appends to a nil slice, so no models marshals as `null`.
-  const data = models.length === 0 ? null : models.map((m) => ({
-    id: m.name, object: 'model', created: Number(m.modifiedNs / 1_000_000_000n), owned_by: ownedBy(m.name),
-  }));
+  const data =
+    models.length === 0
+      ? null
+      : models.map((m) => ({
+          id: m.name,
+          object: 'model',
+          created: Number(m.modifiedNs / 1_000_000_000n),
+          owned_by: ownedBy(m.name),
+        }));
   sendBody(ctx.res, 200, CT_JSON, `${goJsonStringify({ object: 'list', data })}\n`, ctx.extra);
 }
 

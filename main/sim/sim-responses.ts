@@ -19,7 +19,11 @@ type ToolParams = NonNullable<ToolDef['function']>['parameters'];
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Body)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Body)[k])]),
+  );
 }
 
 function partText(content: unknown): string {
@@ -56,7 +60,14 @@ export async function handleResponses(ctx: RouteCtx): Promise<Outcome> {
   const options: Body = { temperature: r.temperature ?? 1.0, top_p: r.top_p ?? 1.0 };
   if (r.max_output_tokens !== undefined) options.num_predict = r.max_output_tokens;
   const call: InferenceCall = {
-    api: 'chat', model: (r.model as string | undefined) ?? '', messages: toMessages(r), prompt: '', stream, tools, options, ...think,
+    api: 'chat',
+    model: (r.model as string | undefined) ?? '',
+    messages: toMessages(r),
+    prompt: '',
+    stream,
+    tools,
+    options,
+    ...think,
   };
   const extra: Headers = stream ? { ...ctx.extra, 'Cache-Control': 'no-cache', Connection: 'keep-alive' } : ctx.extra;
   return runInference(ctx.env, call, createResponsesWriter(ctx.res, extra, r, stream), ctx.signal, ctx.trace);
@@ -77,16 +88,47 @@ function responsesWriterState(request: Body) {
   };
 }
 
-function responseObject(s: ReturnType<typeof responsesWriterState>, status: string, output: unknown[], usage: unknown, extra: Body = {}): Body {
+function responseObject(
+  s: ReturnType<typeof responsesWriterState>,
+  status: string,
+  output: unknown[],
+  usage: unknown,
+  extra: Body = {},
+): Body {
   const req = s.request;
   return {
-    id: s.responseId, object: 'response', created_at: Math.floor(Date.now() / 1000), completed_at: null, status,
-    incomplete_details: null, model: req.model ?? '', previous_response_id: null, instructions: req.instructions || null,
-    output, error: null, tools: req.tools ?? [], tool_choice: 'auto', truncation: req.truncation ?? 'disabled',
-    parallel_tool_calls: true, text: { format: { type: 'text' } }, top_p: req.top_p ?? 1, presence_penalty: 0,
-    frequency_penalty: 0, top_logprobs: 0, temperature: req.temperature ?? 1, reasoning: null, usage,
-    max_output_tokens: req.max_output_tokens ?? null, max_tool_calls: null, store: false, background: req.background ?? false,
-    service_tier: 'default', metadata: {}, safety_identifier: null, prompt_cache_key: null, ...extra,
+    id: s.responseId,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    completed_at: null,
+    status,
+    incomplete_details: null,
+    model: req.model ?? '',
+    previous_response_id: null,
+    instructions: req.instructions || null,
+    output,
+    error: null,
+    tools: req.tools ?? [],
+    tool_choice: 'auto',
+    truncation: req.truncation ?? 'disabled',
+    parallel_tool_calls: true,
+    text: { format: { type: 'text' } },
+    top_p: req.top_p ?? 1,
+    presence_penalty: 0,
+    frequency_penalty: 0,
+    top_logprobs: 0,
+    temperature: req.temperature ?? 1,
+    reasoning: null,
+    usage,
+    max_output_tokens: req.max_output_tokens ?? null,
+    max_tool_calls: null,
+    store: false,
+    background: req.background ?? false,
+    service_tier: 'default',
+    metadata: {},
+    safety_identifier: null,
+    prompt_cache_key: null,
+    ...extra,
   };
 }
 
@@ -111,7 +153,13 @@ function messageItem(s: ReturnType<typeof responsesWriterState>, status: string)
 function usageOf(c: ChatChunk): Body {
   const i = c.prompt_eval_count ?? 0;
   const o = c.eval_count ?? 0;
-  return { input_tokens: i, output_tokens: o, total_tokens: i + o, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+  return {
+    input_tokens: i,
+    output_tokens: o,
+    total_tokens: i + o,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: 0 },
+  };
 }
 
 function createResponsesWriter(res: ServerResponse, extra: Headers, request: Body, stream: boolean): ReplyWriter {
@@ -139,20 +187,39 @@ function createResponsesWriter(res: ServerResponse, extra: Headers, request: Bod
     if (m.thinking) {
       if (!s.reasoning.started) {
         s.reasoning = { ...s.reasoning, started: true, index: s.nextIndex++ };
-        event('response.output_item.added', { output_index: s.reasoning.index, item: { id: s.reasoningId, type: 'reasoning', summary: [] } });
+        event('response.output_item.added', {
+          output_index: s.reasoning.index,
+          item: { id: s.reasoningId, type: 'reasoning', summary: [] },
+        });
       }
       s.reasoning.text += m.thinking;
-      event('response.reasoning_summary_text.delta', { item_id: s.reasoningId, output_index: s.reasoning.index, summary_index: 0, delta: m.thinking });
+      event('response.reasoning_summary_text.delta', {
+        item_id: s.reasoningId,
+        output_index: s.reasoning.index,
+        summary_index: 0,
+        delta: m.thinking,
+      });
     }
     if (m.content) {
       finishReasoning();
       if (!s.message.started) {
         s.message = { ...s.message, started: true, index: s.nextIndex++ };
         event('response.output_item.added', { output_index: s.message.index, item: messageItem(s, 'in_progress') });
-        event('response.content_part.added', { item_id: s.itemId, output_index: s.message.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
+        event('response.content_part.added', {
+          item_id: s.itemId,
+          output_index: s.message.index,
+          content_index: 0,
+          part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+        });
       }
       s.message.text += m.content;
-      event('response.output_text.delta', { item_id: s.itemId, output_index: s.message.index, content_index: 0, delta: m.content, logprobs: [] });
+      event('response.output_text.delta', {
+        item_id: s.itemId,
+        output_index: s.message.index,
+        content_index: 0,
+        delta: m.content,
+        logprobs: [],
+      });
     }
     for (const tc of m.tool_calls ?? []) callEvents(tc);
     if (c.done) completeEvents(c);
@@ -196,9 +263,22 @@ function createResponsesWriter(res: ServerResponse, extra: Headers, request: Bod
       s.nextIndex = s.reasoning.started ? 1 : 0;
       if (c.message.content) s.message = { started: true, text: c.message.content, index: s.nextIndex++ };
       for (const tc of c.message.tool_calls ?? []) {
-        s.calls.push({ index: s.nextIndex++, item: { id: `fc_${Math.floor(Math.random() * 999999)}_${s.calls.length}`, type: 'function_call', status: 'completed', call_id: tc.id, name: tc.function.name, arguments: JSON.stringify(tc.function.arguments) } });
+        s.calls.push({
+          index: s.nextIndex++,
+          item: {
+            id: `fc_${Math.floor(Math.random() * 999999)}_${s.calls.length}`,
+            type: 'function_call',
+            status: 'completed',
+            call_id: tc.id,
+            name: tc.function.name,
+            arguments: JSON.stringify(tc.function.arguments),
+          },
+        });
       }
-      const out = responseObject(s, 'completed', outputItems(s), usageOf(c), { created_at: Math.floor(Date.parse(c.created_at) / 1000), completed_at: Math.floor(Date.now() / 1000) });
+      const out = responseObject(s, 'completed', outputItems(s), usageOf(c), {
+        created_at: Math.floor(Date.parse(c.created_at) / 1000),
+        completed_at: Math.floor(Date.now() / 1000),
+      });
       sendBody(res, 200, CT_JSON, `${goJsonStringify(out)}\n`, extra);
     },
     chunk: (body) => process(body as ChatChunk),

@@ -7,13 +7,9 @@ import { goJsonStringify } from '../ollama/go-json.js';
 import { CT_JSON_UTF8 } from '../ollama/wire.js';
 import { createNativeEmbedWriter, nativeEmbedCall, runEmbed } from './sim-embed.js';
 import { readBody, sendBody, type Headers } from './sim-http.js';
-import {
-  handleCopy, handleCreateBlob, handleDelete, handleHeadBlob, handlePs, handleShow, handleTags, sendJson,
-} from './sim-meta.js';
+import { handleCopy, handleCreateBlob, handleDelete, handleHeadBlob, handlePs, handleShow, handleTags, sendJson } from './sim-meta.js';
 import { nativeCall, runInference, type Outcome, type SimEnv, type Trace } from './sim-native.js';
-import {
-  handleChatCompletions, handleCompletions, handleOpenAIEmbeddings, handleOpenAIModel, handleOpenAIModels,
-} from './sim-openai.js';
+import { handleChatCompletions, handleCompletions, handleOpenAIEmbeddings, handleOpenAIModel, handleOpenAIModels } from './sim-openai.js';
 import { handleCreate, handlePull, handlePush } from './sim-progress.js';
 import { createNativeWriter } from './sim-reply.js';
 import { handleResponses } from './sim-responses.js';

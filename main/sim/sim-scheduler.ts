@@ -15,7 +15,10 @@ import type { SimModel } from './sim-models.js';
 import { nowNs, rejectOnAbort, sleep } from './sim-time.js';
 
 export class SchedulerError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -169,11 +172,15 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
         return new Promise((resolve, reject) => {
           const waiter = { resolve: () => resolve(releaseSlot(r)), reject, signal };
           r.waiters.push(waiter);
-          signal.addEventListener('abort', () => {
-            const i = r.waiters.indexOf(waiter);
-            if (i >= 0) r.waiters.splice(i, 1);
-            reject(signal.reason);
-          }, { once: true });
+          signal.addEventListener(
+            'abort',
+            () => {
+              const i = r.waiters.indexOf(waiter);
+              if (i >= 0) r.waiters.splice(i, 1);
+              reject(signal.reason);
+            },
+            { once: true },
+          );
         });
       },
       release() {
@@ -226,11 +233,15 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
     return new Promise((resolve, reject) => {
       const item = { req, resolve, reject };
       pending.push(item);
-      req.signal.addEventListener('abort', () => {
-        const i = pending.indexOf(item);
-        if (i >= 0) pending.splice(i, 1);
-        reject(req.signal.reason);
-      }, { once: true });
+      req.signal.addEventListener(
+        'abort',
+        () => {
+          const i = pending.indexOf(item);
+          if (i >= 0) pending.splice(i, 1);
+          reject(req.signal.reason);
+        },
+        { once: true },
+      );
       void drain();
     });
   }
@@ -307,9 +318,22 @@ export function createSimScheduler(options: SchedulerOptions): SimScheduler {
     const unloaded = new Promise<void>((resolve) => (markUnloaded = resolve));
     const size = sizeOf(req);
     const r: Runner = {
-      model: req.model, options: optionsOf(req), size, sizeVram: Math.min(gpuNeed(req), Math.max(0, freeVram())),
-      keepAliveMs: req.keepAliveMs ?? options.keepAliveMs, loading: true, ready, settle, refCount: 0, active: 0, waiters: [],
-      evicting: false, resident: false, gone: false, unloaded, markUnloaded,
+      model: req.model,
+      options: optionsOf(req),
+      size,
+      sizeVram: Math.min(gpuNeed(req), Math.max(0, freeVram())),
+      keepAliveMs: req.keepAliveMs ?? options.keepAliveMs,
+      loading: true,
+      ready,
+      settle,
+      refCount: 0,
+      active: 0,
+      waiters: [],
+      evicting: false,
+      resident: false,
+      gone: false,
+      unloaded,
+      markUnloaded,
     };
     runners.set(key(req.model), r);
     const l = lease(r);

@@ -10,10 +10,24 @@ import { sendStatus, type Headers } from './sim-http.js';
 const ALLOW_METHODS = 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS';
 // gin-contrib/cors lowercases then canonicalises the configured names (`OpenAI-Beta` → `Openai-Beta`).
 const ALLOW_HEADERS = [
-  'Authorization', 'Content-Type', 'User-Agent', 'Accept', 'X-Requested-With', 'Openai-Beta',
-  'X-Stainless-Arch', 'X-Stainless-Async', 'X-Stainless-Custom-Poll-Interval', 'X-Stainless-Helper-Method',
-  'X-Stainless-Lang', 'X-Stainless-Os', 'X-Stainless-Package-Version', 'X-Stainless-Poll-Helper',
-  'X-Stainless-Retry-Count', 'X-Stainless-Runtime', 'X-Stainless-Runtime-Version', 'X-Stainless-Timeout',
+  'Authorization',
+  'Content-Type',
+  'User-Agent',
+  'Accept',
+  'X-Requested-With',
+  'Openai-Beta',
+  'X-Stainless-Arch',
+  'X-Stainless-Async',
+  'X-Stainless-Custom-Poll-Interval',
+  'X-Stainless-Helper-Method',
+  'X-Stainless-Lang',
+  'X-Stainless-Os',
+  'X-Stainless-Package-Version',
+  'X-Stainless-Poll-Helper',
+  'X-Stainless-Retry-Count',
+  'X-Stainless-Runtime',
+  'X-Stainless-Runtime-Version',
+  'X-Stainless-Timeout',
 ].join(',');
 
 /** `envconfig.AllowedOrigins()`: OLLAMA_ORIGINS entries first, then the built-in list. */

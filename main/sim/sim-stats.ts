@@ -46,8 +46,18 @@ export function createStatsRecorder(pendingLoads: () => number = () => 0): Stats
 
   function fresh(): SimStats {
     return {
-      loads: 0, loadsByModel: {}, unloads: 0, unloadsByModel: {}, evictions: 0, evictionsByModel: {}, pendingLoads: 0,
-      requests: 0, completed: 0, aborted: 0, inFlight: 0, log: [],
+      loads: 0,
+      loadsByModel: {},
+      unloads: 0,
+      unloadsByModel: {},
+      evictions: 0,
+      evictionsByModel: {},
+      pendingLoads: 0,
+      requests: 0,
+      completed: 0,
+      aborted: 0,
+      inFlight: 0,
+      log: [],
     };
   }
 

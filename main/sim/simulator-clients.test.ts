@@ -43,13 +43,17 @@ describe('ollama-js', () => {
 
   it('reports unknown models and mid-stream errors', async () => {
     await expect(ollama.chat({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
-      name: 'ResponseError', error: "model 'nope' not found", status_code: 404,
+      name: 'ResponseError',
+      error: "model 'nope' not found",
+      status_code: 404,
     });
     const stream = await ollama.generate({ model: 'llama3.2', prompt: '[[sim:error-after=2]]', stream: true });
     const seen: string[] = [];
-    await expect((async () => {
-      for await (const p of stream) seen.push(p.response ?? '');
-    })()).rejects.toThrow('an error was encountered while running the model: simulated failure');
+    await expect(
+      (async () => {
+        for await (const p of stream) seen.push(p.response ?? '');
+      })(),
+    ).rejects.toThrow('an error was encountered while running the model: simulated failure');
     expect(seen).toHaveLength(2);
   });
 
@@ -67,9 +71,11 @@ describe('ollama-js', () => {
     const client = new Ollama({ host: await slow.listen() });
     try {
       const stream = await client.chat({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], stream: true });
-      await expect((async () => {
-        for await (const _part of stream) stream.abort();
-      })()).rejects.toThrow(/abort/i);
+      await expect(
+        (async () => {
+          for await (const _part of stream) stream.abort();
+        })(),
+      ).rejects.toThrow(/abort/i);
       await expect.poll(() => slow.stats().aborted).toBe(1);
       expect(slow.stats().inFlight).toBe(0);
     } finally {
@@ -82,9 +88,16 @@ describe('ollama-js', () => {
 describe('openai', () => {
   it('chats, streaming and not', async () => {
     const res = await openai.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
-    expect([res.choices[0]?.message.content, res.choices[0]?.finish_reason, res.usage?.completion_tokens]).toEqual([simText('hi', 6), 'stop', 6]);
+    expect([res.choices[0]?.message.content, res.choices[0]?.finish_reason, res.usage?.completion_tokens]).toEqual([
+      simText('hi', 6),
+      'stop',
+      6,
+    ]);
     const stream = await openai.chat.completions.create({
-      model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true },
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let text = '';
     let usage;
@@ -120,9 +133,14 @@ describe('openai', () => {
 
   it('raises API errors for unknown models and a truncated stream on mid-stream errors', async () => {
     await expect(openai.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
-      status: 404, message: expect.stringContaining("model 'nope' not found"),
+      status: 404,
+      message: expect.stringContaining("model 'nope' not found"),
     });
-    const stream = await openai.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:error-after=1]]' }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: '[[sim:error-after=1]]' }],
+      stream: true,
+    });
     const finish: Array<string | null | undefined> = [];
     for await (const chunk of stream) finish.push(chunk.choices[0]?.finish_reason);
     expect(finish).toEqual([null, null]); // one real chunk, one bogus one, no finish chunk

@@ -179,10 +179,13 @@ describe('pending-load queue', () => {
       await expect.poll(() => sim.stats().pendingLoads, { interval: 5 }).toBe(1);
       const busy = await chat(url, 'gemma3:1b');
       expect([busy.status, busy.headers.get('content-type'), await busy.text()]).toEqual([
-        503, 'application/json; charset=utf-8', JSON.stringify({ error: BUSY_MESSAGE }),
+        503,
+        'application/json; charset=utf-8',
+        JSON.stringify({ error: BUSY_MESSAGE }),
       ]);
       const v1 = await fetch(`${url}/v1/chat/completions`, {
-        method: 'POST', body: JSON.stringify({ model: 'gemma3:1b', messages: [{ role: 'user', content: 'x' }] }),
+        method: 'POST',
+        body: JSON.stringify({ model: 'gemma3:1b', messages: [{ role: 'user', content: 'x' }] }),
       });
       expect([v1.status, v1.headers.get('content-type')]).toEqual([503, 'application/json']);
       expect(await v1.json()).toEqual({ error: { message: BUSY_MESSAGE, type: 'api_error', param: null, code: null } });

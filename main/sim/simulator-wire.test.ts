@@ -20,12 +20,14 @@ function raw(base: string, method: string, path: string, body?: string, headers:
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers as Record<string, string>,
-        rawHeaders: res.rawHeaders,
-        body: text,
-      }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers as Record<string, string>,
+          rawHeaders: res.rawHeaders,
+          body: text,
+        }),
+      );
     });
     req.on('error', reject);
     if (body !== undefined) req.write(body);
@@ -34,7 +36,11 @@ function raw(base: string, method: string, path: string, body?: string, headers:
 }
 
 const post = (base: string, path: string, body: unknown) => raw(base, 'POST', path, typeof body === 'string' ? body : JSON.stringify(body));
-const lines = (body: string) => body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (body: string) =>
+  body
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const headerNames = (r: RawResponse) => r.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase());
 
 let sim: Simulator;
@@ -67,7 +73,12 @@ describe('routing and framing', () => {
     const nf = await raw(url, 'GET', '/api/nope');
     expect([nf.status, nf.headers['content-type'], nf.body]).toEqual([404, 'text/plain', '404 page not found']);
     const na = await raw(url, 'GET', '/api/chat');
-    expect([na.status, na.headers['content-type'], na.body, na.headers.allow]).toEqual([405, 'text/plain', '405 method not allowed', 'POST']);
+    expect([na.status, na.headers['content-type'], na.body, na.headers.allow]).toEqual([
+      405,
+      'text/plain',
+      '405 method not allowed',
+      'POST',
+    ]);
     expect((await raw(url, 'POST', '/')).headers.allow).toBe('HEAD, GET');
     const redirect = await raw(url, 'GET', '/api/tags/');
     expect([redirect.status, redirect.headers.location]).toEqual([301, '/api/tags']);
@@ -81,20 +92,32 @@ describe('request bodies', () => {
     expect((await post(url, '/api/chat', 'x')).body).toBe(`{"error":"invalid character 'x' looking for beginning of value"}`);
     const typed = await post(url, '/api/chat', { model: 5 });
     expect([typed.status, typed.headers['content-type'], typed.body]).toEqual([
-      400, 'application/json; charset=utf-8', '{"error":"json: cannot unmarshal number into Go struct field ChatRequest.model of type string"}',
+      400,
+      'application/json; charset=utf-8',
+      '{"error":"json: cannot unmarshal number into Go struct field ChatRequest.model of type string"}',
     ]);
     expect((await post(url, '/api/generate', { model: 'x', stream: 'yes' })).body).toBe(
-      '{"error":"json: cannot unmarshal string into Go struct field GenerateRequest.stream of type bool"}');
+      '{"error":"json: cannot unmarshal string into Go struct field GenerateRequest.stream of type bool"}',
+    );
     expect((await post(url, '/api/generate', { model: 'x', prompt: [1] })).body).toBe(
-      '{"error":"json: cannot unmarshal array into Go struct field GenerateRequest.prompt of type string"}');
+      '{"error":"json: cannot unmarshal array into Go struct field GenerateRequest.prompt of type string"}',
+    );
     expect((await post(url, '/api/chat', { model: 'x', messages: 'hi' })).body).toBe(
-      '{"error":"json: cannot unmarshal string into Go struct field ChatRequest.messages of type []api.Message"}');
-    expect((await post(url, '/api/chat', { model: 'x', keep_alive: '300' })).body).toBe('{"error":"time: missing unit in duration \\"300\\""}');
-    expect((await post(url, '/api/chat', { model: 'x', keep_alive: '<1>' })).body).toBe('{"error":"time: invalid duration \\"\\u003c1\\u003e\\""}');
+      '{"error":"json: cannot unmarshal string into Go struct field ChatRequest.messages of type []api.Message"}',
+    );
+    expect((await post(url, '/api/chat', { model: 'x', keep_alive: '300' })).body).toBe(
+      '{"error":"time: missing unit in duration \\"300\\""}',
+    );
+    expect((await post(url, '/api/chat', { model: 'x', keep_alive: '<1>' })).body).toBe(
+      '{"error":"time: invalid duration \\"\\u003c1\\u003e\\""}',
+    );
     expect((await post(url, '/api/chat', { model: 'x', think: 'extreme' })).body).toMatch(/^\{"error":"invalid think value: /);
-    expect((await post(url, '/api/chat', { model: 'llama3.2', options: { num_predict: '5' }, messages: [{ role: 'user', content: 'x' }] })).body).toBe(
-      '{"error":"option \\"num_predict\\" must be of type integer"}');
-    const form = await raw(url, 'POST', '/api/generate', '{"model":"llama3.2","prompt":"hi","stream":false}', { 'Content-Type': 'application/x-www-form-urlencoded' });
+    expect(
+      (await post(url, '/api/chat', { model: 'llama3.2', options: { num_predict: '5' }, messages: [{ role: 'user', content: 'x' }] })).body,
+    ).toBe('{"error":"option \\"num_predict\\" must be of type integer"}');
+    const form = await raw(url, 'POST', '/api/generate', '{"model":"llama3.2","prompt":"hi","stream":false}', {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    });
     expect(form.status).toBe(200);
     expect((await post(url, '/api/chat', 'null')).body).toBe('{"error":"model is required"}');
   });
@@ -111,11 +134,25 @@ describe('request bodies', () => {
       ['/api/embed', { model: 'nope', input: 'x' }, 404, 'model "nope" not found, try pulling it first'],
       ['/api/embeddings', { model: 'nope', prompt: 'x' }, 404, 'model "nope" not found, try pulling it first'],
       ['/api/show', { model: 'nope' }, 404, "model 'nope:latest' not found"],
-      ['/api/chat', { model: 'llama3.2', think: true, messages: [{ role: 'user', content: 'x' }] }, 400, '"llama3.2" does not support thinking'],
-      ['/api/chat', { model: 'nomic-embed-text', messages: [{ role: 'user', content: 'x' }] }, 400, '"nomic-embed-text" does not support chat'],
+      [
+        '/api/chat',
+        { model: 'llama3.2', think: true, messages: [{ role: 'user', content: 'x' }] },
+        400,
+        '"llama3.2" does not support thinking',
+      ],
+      [
+        '/api/chat',
+        { model: 'nomic-embed-text', messages: [{ role: 'user', content: 'x' }] },
+        400,
+        '"nomic-embed-text" does not support chat',
+      ],
       ['/api/generate', { model: 'nomic-embed-text', prompt: 'x' }, 400, '"nomic-embed-text" does not support generate'],
-      ['/api/chat', { model: 'gemma3:1b', tools: [{ type: 'function', function: { name: 'f' } }], messages: [{ role: 'user', content: 'x' }] },
-        400, 'registry.ollama.ai/library/gemma3:1b does not support tools'],
+      [
+        '/api/chat',
+        { model: 'gemma3:1b', tools: [{ type: 'function', function: { name: 'f' } }], messages: [{ role: 'user', content: 'x' }] },
+        400,
+        'registry.ollama.ai/library/gemma3:1b does not support tools',
+      ],
     ];
     for (const [path, body, status, message] of cases) {
       const r = await post(url, path, body);
@@ -137,8 +174,17 @@ describe('native streaming', () => {
     expect(chunks[0]?.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
     const last = chunks.at(-1) as Record<string, unknown>;
     expect(Object.keys(last)).toEqual([
-      'model', 'created_at', 'message', 'done', 'done_reason', 'total_duration', 'load_duration', 'prompt_eval_count',
-      'prompt_eval_duration', 'eval_count', 'eval_duration',
+      'model',
+      'created_at',
+      'message',
+      'done',
+      'done_reason',
+      'total_duration',
+      'load_duration',
+      'prompt_eval_count',
+      'prompt_eval_duration',
+      'eval_count',
+      'eval_duration',
     ]);
     expect(last.done_reason).toBe('stop');
     expect(Number.isInteger(last.total_duration)).toBe(true);
@@ -158,7 +204,9 @@ describe('native streaming', () => {
   it('emits thinking first for thinking models unless think is false', async () => {
     const on = lines((await post(url, '/api/chat', { model: 'qwen3:0.6b', messages: [{ role: 'user', content: 'q' }] })).body);
     expect((on[0]?.message as { thinking?: string }).thinking).toBeTruthy();
-    const off = lines((await post(url, '/api/chat', { model: 'qwen3:0.6b', think: false, messages: [{ role: 'user', content: 'q' }] })).body);
+    const off = lines(
+      (await post(url, '/api/chat', { model: 'qwen3:0.6b', think: false, messages: [{ role: 'user', content: 'q' }] })).body,
+    );
     expect(off.every((c) => (c.message as { thinking?: string }).thinking === undefined)).toBe(true);
   });
 
@@ -179,10 +227,22 @@ describe('native streaming', () => {
   });
 
   it('answers a weather question with a tool call when tools are given', async () => {
-    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
-    const r = await post(url, '/api/chat', { model: 'llama3.2', stream: false, tools, messages: [{ role: 'user', content: 'weather in Paris?' }] });
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      },
+    ];
+    const r = await post(url, '/api/chat', {
+      model: 'llama3.2',
+      stream: false,
+      tools,
+      messages: [{ role: 'user', content: 'weather in Paris?' }],
+    });
     const calls = (JSON.parse(r.body) as { message: { tool_calls: unknown[] } }).message.tool_calls;
-    expect(calls).toEqual([{ id: expect.stringMatching(/^call_[a-z0-9]{8}$/), function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } }]);
+    expect(calls).toEqual([
+      { id: expect.stringMatching(/^call_[a-z0-9]{8}$/), function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } },
+    ]);
   });
 });
 
@@ -213,12 +273,18 @@ function open(base: string, path: string, body: unknown) {
   const stop = new AbortController();
   let settled = false;
   const response = fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), signal: stop.signal });
-  void response.then(() => (settled = true), () => (settled = true));
+  void response.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   return { response, stop: () => stop.abort(), settled: () => settled };
 }
 
 /** Reads until `count` newline-terminated lines are in, and says whether the next read settles before a round trip to the server does. */
-async function readLinesThenStall(res: Response, count: number): Promise<{ lines: string[]; nextSettled: boolean; next: Promise<unknown> }> {
+async function readLinesThenStall(
+  res: Response,
+  count: number,
+): Promise<{ lines: string[]; nextSettled: boolean; next: Promise<unknown> }> {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   let text = '';
   while (text.split('\n').length <= count) {
@@ -276,16 +342,25 @@ describe('fault markers', () => {
   });
 
   it('[[sim:die-after=N]] streams N tokens, then drops the connection with no end, on every route', async () => {
-    const native = await readToBreak(await (await fetch(`${url}/api/chat`, {
-      method: 'POST', body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:die-after=2]]' }] }),
-    })));
+    const native = await readToBreak(
+      await await fetch(`${url}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: '[[sim:die-after=2]]' }] }),
+      }),
+    );
     expect([lines(native.text).map((c) => c.done), native.error]).toEqual([[false, false], expect.any(Error)]);
     expect(lastOutcome()).toBe('error');
-    const sse = await readToBreak(await (await fetch(`${url}/v1/chat/completions`, {
-      method: 'POST', body: JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: '[[sim:die-after=1]]' }] }),
-    })));
+    const sse = await readToBreak(
+      await await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: '[[sim:die-after=1]]' }] }),
+      }),
+    );
     expect([sse.text.match(/^data: /gm)?.length, sse.text.includes('[DONE]'), sse.error]).toEqual([1, false, expect.any(Error)]);
-    const buffered = fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: '[[sim:die-after=3]]', stream: false }) });
+    const buffered = fetch(`${url}/api/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'llama3.2', prompt: '[[sim:die-after=3]]', stream: false }),
+    });
     await expect(buffered).rejects.toThrow();
     await expect.poll(lastOutcome).toBe('error');
   });
@@ -356,13 +431,23 @@ describe('embeddings and metadata', () => {
 describe('OpenAI surface', () => {
   it('streams SSE with role first, a separate finish chunk, usage and [DONE]', async () => {
     const r = await post(url, '/v1/chat/completions', {
-      model: 'llama3.2', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }],
+      model: 'llama3.2',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hello' }],
     });
     expect(r.headers['content-type']).toBe('text/event-stream');
     const events = r.body.split('\n\n').filter(Boolean);
     expect(events.every((e) => e.startsWith('data: '))).toBe(true);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const data = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as { id: string; choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null }>; usage?: unknown });
+    const data = events.slice(0, -1).map(
+      (e) =>
+        JSON.parse(e.slice(6)) as {
+          id: string;
+          choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null }>;
+          usage?: unknown;
+        },
+    );
     expect(data[0]?.id).toMatch(/^chatcmpl-\d+$/);
     expect(data[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: expect.any(String) });
     expect(data[1]?.choices[0]?.delta).not.toHaveProperty('role');
@@ -373,32 +458,54 @@ describe('OpenAI surface', () => {
   it('answers non-stream chat with usage, and errors in the OpenAI shape', async () => {
     const ok = await post(url, '/v1/chat/completions', { model: 'llama3.2', messages: [{ role: 'user', content: 'hello' }] });
     expect(ok.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(ok.body)).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: simText('hello', 5) }, finish_reason: 'stop' }] });
+    expect(JSON.parse(ok.body)).toMatchObject({
+      object: 'chat.completion',
+      choices: [{ message: { content: simText('hello', 5) }, finish_reason: 'stop' }],
+    });
     const empty = await post(url, '/v1/chat/completions', { model: 'llama3.2', messages: [] });
-    expect([empty.status, empty.body]).toEqual([400, `{"error":{"message":"[] is too short - 'messages'","type":"invalid_request_error","param":null,"code":null}}`]);
+    expect([empty.status, empty.body]).toEqual([
+      400,
+      `{"error":{"message":"[] is too short - 'messages'","type":"invalid_request_error","param":null,"code":null}}`,
+    ]);
     const missing = await post(url, '/v1/chat/completions', { model: 'nope', messages: [{ role: 'user', content: 'x' }] });
     expect([missing.status, missing.headers['content-type'], missing.body]).toEqual([
-      404, 'application/json', `{"error":{"message":"model 'nope' not found","type":"not_found_error","param":null,"code":null}}\n`,
+      404,
+      'application/json',
+      `{"error":{"message":"model 'nope' not found","type":"not_found_error","param":null,"code":null}}\n`,
     ]);
   });
 
   it('ends a stream with one bogus chunk and no [DONE] on a mid-stream error', async () => {
-    const r = await post(url, '/v1/chat/completions', { model: 'llama3.2', stream: true, messages: [{ role: 'user', content: '[[sim:error-after=1]]' }] });
+    const r = await post(url, '/v1/chat/completions', {
+      model: 'llama3.2',
+      stream: true,
+      messages: [{ role: 'user', content: '[[sim:error-after=1]]' }],
+    });
     const events = r.body.split('\n\n').filter(Boolean);
     expect(events).toHaveLength(2);
-    expect(JSON.parse((events[1] as string).slice(6))).toMatchObject({ model: '', choices: [{ delta: { content: '' }, finish_reason: null }] });
+    expect(JSON.parse((events[1] as string).slice(6))).toMatchObject({
+      model: '',
+      choices: [{ delta: { content: '' }, finish_reason: null }],
+    });
   });
 
   it('serves completions, embeddings, models and responses', async () => {
-    const c = JSON.parse((await post(url, '/v1/completions', { model: 'llama3.2', prompt: 'hello' })).body) as { choices: Array<{ text: string }> };
+    const c = JSON.parse((await post(url, '/v1/completions', { model: 'llama3.2', prompt: 'hello' })).body) as {
+      choices: Array<{ text: string }>;
+    };
     expect(c.choices[0]?.text).toBe(simText('hello', 5));
-    const e = JSON.parse((await post(url, '/v1/embeddings', { model: 'nomic-embed-text', input: 'a' })).body) as { data: Array<{ embedding: number[] }> };
+    const e = JSON.parse((await post(url, '/v1/embeddings', { model: 'nomic-embed-text', input: 'a' })).body) as {
+      data: Array<{ embedding: number[] }>;
+    };
     expect(e.data[0]?.embedding).toHaveLength(768);
     const models = JSON.parse((await raw(url, 'GET', '/v1/models')).body) as { data: Array<{ id: string; owned_by: string }> };
     expect(models.data[0]).toMatchObject({ object: 'model', owned_by: 'library' });
     expect(JSON.parse((await raw(url, 'GET', '/v1/models/llama3.2')).body)).toMatchObject({ id: 'llama3.2', object: 'model' });
     const stream = await post(url, '/v1/responses', { model: 'llama3.2', input: 'hello', stream: true });
-    const names = stream.body.split('\n\n').filter(Boolean).map((e) => e.split('\n')[0]);
+    const names = stream.body
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.split('\n')[0]);
     expect(names[0]).toBe('event: response.created');
     expect(names.at(-1)).toBe('event: response.completed');
     expect(names).toContain('event: response.output_text.delta');
@@ -429,7 +536,10 @@ describe('security middlewares', () => {
     expect([bad.status, bad.body]).toEqual([403, '']);
     const ok = await raw(url, 'GET', '/api/version', undefined, { Origin: 'http://localhost:5173' });
     expect([ok.status, ok.headers['access-control-allow-origin'], ok.headers.vary]).toEqual([200, 'http://localhost:5173', 'Origin']);
-    const pre = await raw(url, 'OPTIONS', '/api/chat', undefined, { Origin: 'http://127.0.0.1:3000', 'Access-Control-Request-Method': 'POST' });
+    const pre = await raw(url, 'OPTIONS', '/api/chat', undefined, {
+      Origin: 'http://127.0.0.1:3000',
+      'Access-Control-Request-Method': 'POST',
+    });
     expect([pre.status, pre.headers['access-control-max-age']]).toEqual([204, '43200']);
     expect(pre.headers.vary).toBe('Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
   });

@@ -20,12 +20,28 @@ function open() {
 
 function job(id: string, over: Partial<NewAsyncJob> = {}): NewAsyncJob {
   return {
-    id, route: '/api/chat', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest', client: null, priority: 0, createdAt: 1,
-    request: '{"model":"llama3.2"}', webhookUrl: 'http://127.0.0.1:9/hook', metadata: null, idempotencyKey: null, requestHash: null, ...over,
+    id,
+    route: '/api/chat',
+    api: 'chat',
+    model: 'llama3.2',
+    lane: 'llama3.2:latest',
+    client: null,
+    priority: 0,
+    createdAt: 1,
+    request: '{"model":"llama3.2"}',
+    webhookUrl: 'http://127.0.0.1:9/hook',
+    metadata: null,
+    idempotencyKey: null,
+    requestHash: null,
+    ...over,
   };
 }
 
-const events = (jobId: string) => store.deliveries.list({ jobId }).map((d) => d.type).reverse();
+const events = (jobId: string) =>
+  store.deliveries
+    .list({ jobId })
+    .map((d) => d.type)
+    .reverse();
 
 describe('async job store', () => {
   it('commits each transition with its outbox row, in sequence', () => {
@@ -34,7 +50,12 @@ describe('async job store', () => {
     expect(jobs.start('j1', 2)).toBe(true);
     expect(jobs.finish('j1', { state: 'succeeded', finishedAt: 3, response: '{}' })).toBe(true);
     expect(events('j1')).toEqual(['job.queued', 'job.working', 'job.succeeded']);
-    expect(store.deliveries.list({ jobId: 'j1' }).map((d) => d.sequence).reverse()).toEqual([1, 2, 3]);
+    expect(
+      store.deliveries
+        .list({ jobId: 'j1' })
+        .map((d) => d.sequence)
+        .reverse(),
+    ).toEqual([1, 2, 3]);
     expect(JSON.parse(store.deliveries.list({ jobId: 'j1' })[0]!.payload).data.state).toBe('succeeded');
   });
 
@@ -42,7 +63,7 @@ describe('async job store', () => {
     const jobs = open();
     const outcomes = ['succeeded', 'failed', 'canceled'] as const;
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 1000; i++) {
       const id = `j${i}`;
       jobs.submit(job(id));
@@ -53,7 +74,9 @@ describe('async job store', () => {
       expect(store.getJob(id)!.state).toBe(racers[won.indexOf(true)]);
       expect(jobs.start(id, 4)).toBe(false);
     }
-    const terminal = store.db.prepare(`SELECT job_id, COUNT(*) AS n FROM deliveries WHERE type IN ('job.succeeded','job.failed','job.canceled') GROUP BY job_id`).all() as { n: number }[];
+    const terminal = store.db
+      .prepare(`SELECT job_id, COUNT(*) AS n FROM deliveries WHERE type IN ('job.succeeded','job.failed','job.canceled') GROUP BY job_id`)
+      .all() as { n: number }[];
     expect(terminal).toHaveLength(1000);
     expect(terminal.every((r) => r.n === 1)).toBe(true);
   });
@@ -62,8 +85,12 @@ describe('async job store', () => {
     const jobs = open();
     jobs.submit(job('j1'));
     // A delivery row that already holds the next sequence makes the event insert fail inside the transaction.
-    store.db.prepare(`INSERT INTO deliveries (id, job_id, sequence, type, url, payload, state, next_attempt_at, created_at)
-      VALUES ('msg_x', 'j1', 2, 'job.other', 'http://x', '{}', 'pending', 0, 0)`).run();
+    store.db
+      .prepare(
+        `INSERT INTO deliveries (id, job_id, sequence, type, url, payload, state, next_attempt_at, created_at)
+      VALUES ('msg_x', 'j1', 2, 'job.other', 'http://x', '{}', 'pending', 0, 0)`,
+      )
+      .run();
     expect(() => jobs.start('j1', 2)).toThrow(/UNIQUE/);
     expect(store.getJob('j1')!.state).toBe('queued');
     expect(events('j1')).toEqual(['job.queued', 'job.other']);
@@ -72,13 +99,23 @@ describe('async job store', () => {
   it('commits a batch of submits together, each in its own savepoint', () => {
     const jobs = open();
     jobs.submit(job('taken'));
-    const results = jobs.submitMany([job('a'), job('taken'), job('b', { idempotencyKey: 'k', requestHash: 'h' }), job('c', { idempotencyKey: 'k', requestHash: 'h' })]);
+    const results = jobs.submitMany([
+      job('a'),
+      job('taken'),
+      job('b', { idempotencyKey: 'k', requestHash: 'h' }),
+      job('c', { idempotencyKey: 'k', requestHash: 'h' }),
+    ]);
     expect(results[0]).toMatchObject({ created: true });
     expect(results[1]).toBeInstanceOf(Error);
     expect(results[2]).toMatchObject({ created: true, job: { id: 'b' } });
     // The same key later in the same batch sees the earlier row: one job, never two.
     expect(results[3]).toMatchObject({ created: false, job: { id: 'b' } });
-    expect(store.listJobs().map((j) => j.id).sort()).toEqual(['a', 'b', 'taken']);
+    expect(
+      store
+        .listJobs()
+        .map((j) => j.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'taken']);
     expect(events('a')).toEqual(['job.queued']);
     expect(events('taken')).toEqual(['job.queued']);
   });

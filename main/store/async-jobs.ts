@@ -42,7 +42,6 @@ export interface AsyncJobStoreOptions {
   getJob(id: string): JobRecord | undefined;
 }
 
-
 export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryStore, options: AsyncJobStoreOptions) {
   const insert = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream, created_at,
       request, webhook_url, metadata, idempotency_key, request_hash, event_seq)
@@ -56,7 +55,8 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
   const bumpSeq = db.prepare(`UPDATE jobs SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq`).pluck();
   // A start that ended in a retry (`retries`) was not interrupted: only the rest count against a crash loop.
   const interrupted = db.prepare(`SELECT id, attempts - retries AS attempts FROM jobs WHERE source = 'jobs' AND state = 'working'`);
-  const toRetry = db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL, status_code = @status, error = @error, retries = retries + 1,
+  const toRetry =
+    db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL, status_code = @status, error = @error, retries = retries + 1,
       not_before = @notBefore, retry_until = COALESCE(retry_until, @retryUntil) WHERE id = @id AND state = 'working'`);
   const retryOf = db.prepare(`SELECT retries, not_before AS notBefore, retry_until AS retryUntil FROM jobs WHERE id = ?`);
   const waitingRetry = db.prepare(`SELECT id, not_before AS notBefore FROM jobs WHERE source = 'jobs' AND state = 'queued' ORDER BY id`);
@@ -73,7 +73,12 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
 
   const finish = db.transaction((id: string, o: AsyncOutcome): boolean => {
     const params: Record<string, unknown> = {
-      id, state: o.state, finishedAt: o.finishedAt, statusCode: o.statusCode ?? null, error: o.error ?? null, response: o.response ?? null,
+      id,
+      state: o.state,
+      finishedAt: o.finishedAt,
+      statusCode: o.statusCode ?? null,
+      error: o.error ?? null,
+      response: o.response ?? null,
     };
     for (const f of FIGURE_KEYS) params[f] = o[f] ?? null;
     if (toTerminal.run(params).changes !== 1) return false;
@@ -94,10 +99,29 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
     const eventSeq = job.webhookUrl ? 1 : 0;
     insert.run({ ...job, eventSeq });
     const record: JobRecord = {
-      id: job.id, source: 'jobs', route: job.route, api: job.api, model: job.model, lane: job.lane, client: job.client,
-      state: 'queued', priority: job.priority, stream: false, created_at: job.createdAt, started_at: null, finished_at: null,
-      status_code: null, error: null, request: job.request, response: null, webhook_url: job.webhookUrl, metadata: job.metadata,
-      idempotency_key: job.idempotencyKey, request_hash: job.requestHash, attempts: 0, event_seq: eventSeq,
+      id: job.id,
+      source: 'jobs',
+      route: job.route,
+      api: job.api,
+      model: job.model,
+      lane: job.lane,
+      client: job.client,
+      state: 'queued',
+      priority: job.priority,
+      stream: false,
+      created_at: job.createdAt,
+      started_at: null,
+      finished_at: null,
+      status_code: null,
+      error: null,
+      request: job.request,
+      response: null,
+      webhook_url: job.webhookUrl,
+      metadata: job.metadata,
+      idempotency_key: job.idempotencyKey,
+      request_hash: job.requestHash,
+      attempts: 0,
+      event_seq: eventSeq,
     };
     if (job.webhookUrl) {
       deliveries.enqueue(job.id, 1, 'job.queued', job.webhookUrl, options.eventBody(record, 'job.queued', job.createdAt), job.createdAt);
@@ -139,11 +163,14 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
      * broke off), with its `job.queued` event: the job's `error` (and `status_code`, 502 or 504) says why, and it runs again from
      * `notBefore`. `retryUntil` is kept from the first retry. False if the job is no longer working.
      */
-    requeue: db.transaction((id: string, r: { now: number; status: number; error: string; notBefore: number; retryUntil: number }): boolean => {
-      if (toRetry.run({ id, status: r.status, error: r.error, notBefore: r.notBefore, retryUntil: r.retryUntil }).changes !== 1) return false;
-      emit(id, 'job.queued', r.now);
-      return true;
-    }),
+    requeue: db.transaction(
+      (id: string, r: { now: number; status: number; error: string; notBefore: number; retryUntil: number }): boolean => {
+        if (toRetry.run({ id, status: r.status, error: r.error, notBefore: r.notBefore, retryUntil: r.retryUntil }).changes !== 1)
+          return false;
+        emit(id, 'job.queued', r.now);
+        return true;
+      },
+    ),
 
     /** How often a job went back to the queue for lack of an answer, and until when it may. */
     retryOf(id: string): { retries: number; notBefore: number | null; retryUntil: number | null } | undefined {
@@ -164,7 +191,11 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
       let failed = 0;
       for (const { id, attempts } of interrupted.all() as { id: string; attempts: number }[]) {
         if (attempts >= maxAttempts) {
-          finish(id, { state: 'failed', finishedAt: now, error: `interrupted: foreman stopped while the job was working, ${attempts} times` });
+          finish(id, {
+            state: 'failed',
+            finishedAt: now,
+            error: `interrupted: foreman stopped while the job was working, ${attempts} times`,
+          });
           failed++;
         } else {
           requeue.run(id);
@@ -181,11 +212,23 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
     list(query: AsyncJobQuery = {}): JobRecord[] {
       const where = [`source = 'jobs'`];
       const params: unknown[] = [];
-      if (query.state) { where.push('state = ?'); params.push(query.state); }
-      if (query.lane) { where.push('lane = ?'); params.push(query.lane); }
-      if (query.before) { where.push('id < ?'); params.push(query.before); }
+      if (query.state) {
+        where.push('state = ?');
+        params.push(query.state);
+      }
+      if (query.lane) {
+        where.push('lane = ?');
+        params.push(query.lane);
+      }
+      if (query.before) {
+        where.push('id < ?');
+        params.push(query.before);
+      }
       params.push(Math.min(Math.max(query.limit ?? 50, 1), 500));
-      const ids = db.prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).pluck().all(...params) as string[];
+      const ids = db
+        .prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+        .pluck()
+        .all(...params) as string[];
       return ids.map(getJob);
     },
   };

@@ -24,8 +24,13 @@ export interface LockHolder {
 
 export class DataDirLockedError extends Error {
   readonly code = 'FOREMAN_DATA_DIR_LOCKED';
-  constructor(readonly dir: string, readonly holder: LockHolder) {
-    super(`another foreman (pid ${holder.pid ?? 'unknown'}) is using the data directory ${dir}; stop it, or start this one with another --data-dir`);
+  constructor(
+    readonly dir: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `another foreman (pid ${holder.pid ?? 'unknown'}) is using the data directory ${dir}; stop it, or start this one with another --data-dir`,
+    );
   }
 }
 

@@ -60,9 +60,7 @@ export interface AttemptRecord {
 
 /** What happens to the delivery after an attempt. */
 export type AttemptOutcome =
-  | { state: 'delivered'; at: number }
-  | { state: 'pending'; nextAttemptAt: number }
-  | { state: 'exhausted' | 'disabled'; at: number };
+  { state: 'delivered'; at: number } | { state: 'pending'; nextAttemptAt: number } | { state: 'exhausted' | 'disabled'; at: number };
 
 export interface DeliveryQuery {
   state?: DeliveryState;
@@ -103,7 +101,8 @@ export function newDeliveryId(now: number): string {
 }
 
 export function createDeliveryStore(db: Database.Database) {
-  const insert = db.prepare(`INSERT INTO deliveries (id, job_id, sequence, type, url, payload, metadata_at, state, next_attempt_at, created_at)
+  const insert =
+    db.prepare(`INSERT INTO deliveries (id, job_id, sequence, type, url, payload, metadata_at, state, next_attempt_at, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`);
   // Per-job order: a delivery waits while an earlier one of the same job is still pending.
   const due = db.prepare(`${SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ?
@@ -132,14 +131,29 @@ export function createDeliveryStore(db: Database.Database) {
     const attempt = d.attempts + 1;
     const nextAttemptAt = outcome.state === 'pending' ? outcome.nextAttemptAt : null;
     insertAttempt.run({
-      deliveryId: d.id, attempt, redelivery: d.redelivery ? 1 : 0, startedAt: a.startedAt, durationMs: a.durationMs,
-      requestHeaders: JSON.stringify(a.requestHeaders), status: a.status, errorClass: a.errorClass, error: a.error,
-      responseBody: a.responseBody, nextAttemptAt,
+      deliveryId: d.id,
+      attempt,
+      redelivery: d.redelivery ? 1 : 0,
+      startedAt: a.startedAt,
+      durationMs: a.durationMs,
+      requestHeaders: JSON.stringify(a.requestHeaders),
+      status: a.status,
+      errorClass: a.errorClass,
+      error: a.error,
+      responseBody: a.responseBody,
+      nextAttemptAt,
     });
-    return update.run({
-      id: d.id, state: outcome.state, attempts: attempt, nextAttemptAt,
-      finishedAt: outcome.state === 'pending' ? null : outcome.at, status: a.status, error: a.error,
-    }).changes === 1;
+    return (
+      update.run({
+        id: d.id,
+        state: outcome.state,
+        attempts: attempt,
+        nextAttemptAt,
+        finishedAt: outcome.state === 'pending' ? null : outcome.at,
+        status: a.status,
+        error: a.error,
+      }).changes === 1
+    );
   });
 
   return {
@@ -207,11 +221,23 @@ export function createDeliveryStore(db: Database.Database) {
     list(query: DeliveryQuery = {}): Delivery[] {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (query.state) { where.push('d.state = ?'); params.push(query.state); }
-      if (query.jobId) { where.push('d.job_id = ?'); params.push(query.jobId); }
+      if (query.state) {
+        where.push('d.state = ?');
+        params.push(query.state);
+      }
+      if (query.jobId) {
+        where.push('d.job_id = ?');
+        params.push(query.jobId);
+      }
       if (query.failed) where.push(`(d.state IN ('exhausted', 'disabled') OR (d.state = 'pending' AND d.attempts > 0))`);
-      if (query.since !== undefined) { where.push('d.created_at >= ?'); params.push(query.since); }
-      if (query.before) { where.push('d.id < ?'); params.push(query.before); }
+      if (query.since !== undefined) {
+        where.push('d.created_at >= ?');
+        params.push(query.since);
+      }
+      if (query.before) {
+        where.push('d.id < ?');
+        params.push(query.before);
+      }
       params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));
       const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id DESC LIMIT ?`;
       return (db.prepare(sql).all(...params) as Row[]).map(toDelivery);

@@ -21,7 +21,10 @@ export function isDamaged(err: unknown): err is StorageError {
 /** A damaged database at start-up, in words that say what to do. foreman never starts on an empty one instead. */
 export class DatabaseDamagedError extends Error {
   readonly code = 'FOREMAN_DATABASE_DAMAGED';
-  constructor(readonly file: string, cause: StorageError) {
+  constructor(
+    readonly file: string,
+    cause: StorageError,
+  ) {
     super(
       `the database ${file} is damaged (${cause.code}: ${cause.message}); ` +
         `move it aside (with its -wal and -shm files) and start again to begin a new history, or restore it from a backup`,

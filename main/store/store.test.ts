@@ -23,8 +23,18 @@ afterEach(() => {
 
 function job(id: string, over: Partial<NewJob> = {}): NewJob {
   return {
-    id, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest',
-    client: '127.0.0.1', priority: 0, stream: true, createdAt: 1000, request: '{"model":"llama3.2"}', ...over,
+    id,
+    source: 'passthrough',
+    route: '/api/chat',
+    api: 'chat',
+    model: 'llama3.2',
+    lane: 'llama3.2:latest',
+    client: '127.0.0.1',
+    priority: 0,
+    stream: true,
+    createdAt: 1000,
+    request: '{"model":"llama3.2"}',
+    ...over,
   };
 }
 
@@ -41,7 +51,9 @@ describe('store', () => {
     expect(store.getJob('j1')).toMatchObject({ state: 'queued', stream: true, started_at: null });
     expect(store.markWorking('j1', 1100)).toBe(true);
     expect(store.markWorking('j1', 1200)).toBe(false);
-    expect(store.finishJob('j1', { state: 'succeeded', finishedAt: 1300, statusCode: 200, response: '{"done":true}', eval_count: 7 })).toBe(true);
+    expect(store.finishJob('j1', { state: 'succeeded', finishedAt: 1300, statusCode: 200, response: '{"done":true}', eval_count: 7 })).toBe(
+      true,
+    );
     expect(store.finishJob('j1', { state: 'canceled', finishedAt: 1400 })).toBe(false);
     const got = store.getJob('j1')!;
     expect(got).toMatchObject({ state: 'succeeded', started_at: 1100, finished_at: 1300, eval_count: 7, response: '{"done":true}' });
@@ -119,11 +131,24 @@ describe('store', () => {
     store.flush();
     expect(changes() - before).toBe(2);
     expect(store.getJob('a')).toMatchObject({
-      state: 'succeeded', started_at: 1100, finished_at: 1300, status_code: 200, response: '{"done":true}', eval_count: 7,
-      keep_alive_sent: '10m', host: '127.0.0.1:11434', stream: true, request: '{"model":"llama3.2"}',
+      state: 'succeeded',
+      started_at: 1100,
+      finished_at: 1300,
+      status_code: 200,
+      response: '{"done":true}',
+      eval_count: 7,
+      keep_alive_sent: '10m',
+      host: '127.0.0.1:11434',
+      stream: true,
+      request: '{"model":"llama3.2"}',
     });
     expect(store.getJob('a')).not.toHaveProperty('load_duration');
-    expect(store.getJob('b')).toMatchObject({ state: 'canceled', started_at: null, finished_at: 1150, error: 'client disconnected while queued' });
+    expect(store.getJob('b')).toMatchObject({
+      state: 'canceled',
+      started_at: null,
+      finished_at: 1150,
+      error: 'client disconnected while queued',
+    });
   });
 
   it('write-behind: records of a job committed in an earlier batch are updates, in order', () => {

@@ -74,7 +74,6 @@ export interface StoreOptions {
   writeBehindMs?: number;
 }
 
-
 const SUMMARY_COLUMNS = `id, source, route, api, model, lane, state, priority, stream, client, created_at, started_at,
   finished_at, status_code, error, host, ${FIGURE_KEYS.join(', ')}`;
 
@@ -130,13 +129,31 @@ export function openStore(options: StoreOptions) {
   const unwritten = new Map<string, BehindRow>();
   const insertFinal = db.prepare(`INSERT INTO jobs (id, source, route, api, model, lane, client, state, priority, stream,
       created_at, request, started_at, finished_at, status_code, error, response, keep_alive_sent, host, ${FIGURE_KEYS.join(', ')})
-      VALUES (${Array(19 + FIGURE_KEYS.length).fill('?').join(', ')})`);
+      VALUES (${Array(19 + FIGURE_KEYS.length)
+        .fill('?')
+        .join(', ')})`);
   function insertBehind(row: BehindRow): void {
     const { job, outcome: o } = row;
     const values: unknown[] = [
-      job.id, job.source, job.route, job.api, job.model, job.lane, job.client, row.state, job.priority, job.stream ? 1 : 0,
-      job.createdAt, job.request, row.startedAt, o?.finishedAt ?? null, o?.statusCode ?? null, o?.error ?? null, o?.response ?? null,
-      row.keepAliveSent, row.host,
+      job.id,
+      job.source,
+      job.route,
+      job.api,
+      job.model,
+      job.lane,
+      job.client,
+      row.state,
+      job.priority,
+      job.stream ? 1 : 0,
+      job.createdAt,
+      job.request,
+      row.startedAt,
+      o?.finishedAt ?? null,
+      o?.statusCode ?? null,
+      o?.error ?? null,
+      o?.response ?? null,
+      row.keepAliveSent,
+      row.host,
     ];
     for (const f of FIGURE_KEYS) values.push(o?.[f] ?? null);
     insertFinal.run(values);
@@ -252,10 +269,22 @@ export function openStore(options: StoreOptions) {
       flush();
       const where: string[] = [];
       const params: unknown[] = [];
-      if (query.state) { where.push('state = ?'); params.push(query.state); }
-      if (query.lane) { where.push('lane = ?'); params.push(query.lane); }
-      if (query.source) { where.push('source = ?'); params.push(query.source); }
-      if (query.before) { where.push('id < ?'); params.push(query.before); }
+      if (query.state) {
+        where.push('state = ?');
+        params.push(query.state);
+      }
+      if (query.lane) {
+        where.push('lane = ?');
+        params.push(query.lane);
+      }
+      if (query.source) {
+        where.push('source = ?');
+        params.push(query.source);
+      }
+      if (query.before) {
+        where.push('id < ?');
+        params.push(query.before);
+      }
       const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY id DESC LIMIT ?`;
       params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));

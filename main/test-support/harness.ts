@@ -25,12 +25,22 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { sim?: SimulatorOptions; foreman?: Partial<ForemanConfig>; dataDir?: string; uiRoot?: string; hosts?: number; jobRetry?: CoreOptions['jobRetry'] } = {},
+  opts: {
+    sim?: SimulatorOptions;
+    foreman?: Partial<ForemanConfig>;
+    dataDir?: string;
+    uiRoot?: string;
+    hosts?: number;
+    jobRetry?: CoreOptions['jobRetry'];
+  } = {},
 ): Promise<Stack> {
   const sims = Array.from({ length: opts.hosts ?? 1 }, () => createSimulator({ tokensPerSecond: 0, loadMs: 20, ...opts.sim }));
   const simUrls = await Promise.all(sims.map((s) => s.listen(0, '127.0.0.1')));
   const dataDir = opts.dataDir ?? tempDir();
-  const foreman = await startForeman(testConfig(simUrls.join(','), opts.foreman, dataDir), { uiRoot: opts.uiRoot, jobRetry: opts.jobRetry });
+  const foreman = await startForeman(testConfig(simUrls.join(','), opts.foreman, dataDir), {
+    uiRoot: opts.uiRoot,
+    jobRetry: opts.jobRetry,
+  });
   const sim = sims[0]!;
   return {
     sim,

@@ -30,11 +30,24 @@ export function tempOutbox(): TempOutbox {
       const store = current();
       if (!store.getJob(jobId)) {
         store.insertJob({
-          id: jobId, source: 'jobs', route: '/jobs', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest',
-          client: null, priority: 0, stream: false, createdAt: now, request: '{"model":"llama3.2"}',
+          id: jobId,
+          source: 'jobs',
+          route: '/jobs',
+          api: 'chat',
+          model: 'llama3.2',
+          lane: 'llama3.2:latest',
+          client: null,
+          priority: 0,
+          stream: false,
+          createdAt: now,
+          request: '{"model":"llama3.2"}',
         });
       }
-      const payload = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data: { id: jobId, job_id: jobId, sequence, note: 'héllo ✓' } });
+      const payload = JSON.stringify({
+        type,
+        timestamp: new Date(now).toISOString(),
+        data: { id: jobId, job_id: jobId, sequence, note: 'héllo ✓' },
+      });
       return store.deliveries.enqueue(jobId, sequence, type, url, payload, now);
     },
     crashAndReopen() {
@@ -75,7 +88,13 @@ export function dispatcherFixtures(defaults: { secret: string; retriesMs: number
       return box;
     },
     dispatcher(box: TempOutbox, over: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
-      const d = createWebhookDispatcher({ deliveries: box.store.deliveries, secret: defaults.secret, retriesMs: defaults.retriesMs, jitter: 0, ...over });
+      const d = createWebhookDispatcher({
+        deliveries: box.store.deliveries,
+        secret: defaults.secret,
+        retriesMs: defaults.retriesMs,
+        jitter: 0,
+        ...over,
+      });
       cleanups.push(() => d.stop(0));
       if (defaults.start) d.start();
       return d;

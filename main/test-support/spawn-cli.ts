@@ -17,12 +17,22 @@ const live = new Set<ChildProcess>();
 
 /** Kills whatever a test spawned and did not stop itself (a failed assertion skips the test's own kill). */
 export async function killSpawned(): Promise<void> {
-  const waits = [...live].map((p) => new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); }));
+  const waits = [...live].map(
+    (p) =>
+      new Promise((r) => {
+        p.once('exit', r);
+        p.kill('SIGKILL');
+      }),
+  );
   live.clear();
   await Promise.all(waits);
 }
 
-export function spawnTs(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number }): Promise<Spawned> {
+export function spawnTs(
+  script: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number },
+): Promise<Spawned> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
@@ -46,7 +56,9 @@ export function spawnTs(script: string, args: string[], options: { env?: NodeJS.
       }
     };
     proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    proc.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited (${code}) before it was ready:\n${out}`));

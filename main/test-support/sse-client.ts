@@ -20,7 +20,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const waiters: { match: (f: SseFrame) => boolean; resolve: (f: SseFrame) => void }[] = [];
   const push = (f: SseFrame) => {
     frames.push(f);
-    for (const w of [...waiters]) if (w.match(f)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(f); }
+    for (const w of [...waiters])
+      if (w.match(f)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(f);
+      }
   };
   void (async () => {
     const decoder = new TextDecoder();
@@ -37,7 +41,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           for (const line of block.split('\n')) {
             if (line.startsWith('id: ')) f.id = line.slice(4);
             else if (line.startsWith('event: ')) f.event = line.slice(7);
-            else if (line.startsWith('data: ')) { f.data += line.slice(6); hasData = true; }
+            else if (line.startsWith('data: ')) {
+              f.data += line.slice(6);
+              hasData = true;
+            }
           }
           if (hasData) push(f);
         }

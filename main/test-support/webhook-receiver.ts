@@ -71,8 +71,16 @@ export async function startReceiver(respond: Respond = () => 204): Promise<Recei
       const raw = bytes.toString('utf8');
       const headers = flatten(req.headers);
       const got: ReceivedWebhook = {
-        n: requests.length + 1, method: req.method ?? '', path: req.url ?? '', headers,
-        id: headers['webhook-id'] ?? '', timestamp: Number(headers['webhook-timestamp']), raw, bytes, body: parse(raw), receivedAt: Date.now(),
+        n: requests.length + 1,
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers,
+        id: headers['webhook-id'] ?? '',
+        timestamp: Number(headers['webhook-timestamp']),
+        raw,
+        bytes,
+        body: parse(raw),
+        receivedAt: Date.now(),
       };
       requests.push(got);
       waiters = waiters.filter((w) => (w.n <= requests.length ? (w.resolve(requests[w.n - 1]!), false) : true));

@@ -70,7 +70,9 @@ describe('webhook outcomes', () => {
     const box = outbox();
     const date = new Date(Date.now() + 600_000).toUTCString();
     const hook = await receiver((r) =>
-      r.body.data.job_id === 'job_1' ? { status: 503, headers: { 'retry-after': '120' } } : { status: 429, headers: { 'retry-after': date } },
+      r.body.data.job_id === 'job_1'
+        ? { status: 503, headers: { 'retry-after': '120' } }
+        : { status: 429, headers: { 'retry-after': date } },
     );
     const seconds = box.event('job_1', 1, 'job.queued', hook.url);
     const httpDate = box.event('job_2', 1, 'job.queued', hook.url);
@@ -126,7 +128,9 @@ describe('webhook address policy', () => {
     const id = box.event('job_1', 1, 'job.queued', 'http://169.254.169.254/latest/meta-data');
     dispatcher(box, { retriesMs: [10, 10] });
     await expect.poll(() => box.store.deliveries.get(id)?.state).toBe('exhausted');
-    expect(await attempts(box, id, 1)).toMatchObject([{ status: null, error_class: 'forbidden_address', error: expect.stringMatching(/169\.254\.169\.254/) }]);
+    expect(await attempts(box, id, 1)).toMatchObject([
+      { status: null, error_class: 'forbidden_address', error: expect.stringMatching(/169\.254\.169\.254/) },
+    ]);
   });
 
   it('checks what a host name resolves to on every attempt, and connects only to checked addresses', async () => {

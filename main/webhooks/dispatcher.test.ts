@@ -56,7 +56,11 @@ describe('webhook dispatcher', () => {
     expect(new Set(hook.requests.map((r) => sha256(r.bytes))).size).toBe(1);
     for (const r of hook.requests) expect(() => new Webhook(SECRET).verify(r.raw, r.headers)).not.toThrow();
     const attempts = box.store.deliveries.attempts(id);
-    expect(attempts.map((x) => [x.attempt, x.status, x.error_class])).toEqual([[1, 500, 'invalid_status'], [2, 500, 'invalid_status'], [3, 200, null]]);
+    expect(attempts.map((x) => [x.attempt, x.status, x.error_class])).toEqual([
+      [1, 500, 'invalid_status'],
+      [2, 500, 'invalid_status'],
+      [3, 200, null],
+    ]);
     expect(attempts[0]!.next_attempt_at).toBeGreaterThanOrEqual(attempts[0]!.started_at + 20);
   });
 

@@ -95,10 +95,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     if (timer) clearTimeout(timer);
     timer = null;
     if (at === null || stopping) return;
-    timer = setTimeout(() => {
-      timer = null;
-      pump();
-    }, Math.min(Math.max(at - clock.now(), 0), MAX_TIMER_MS));
+    timer = setTimeout(
+      () => {
+        timer = null;
+        pump();
+      },
+      Math.min(Math.max(at - clock.now(), 0), MAX_TIMER_MS),
+    );
     timer.unref();
   }
 
@@ -168,7 +171,15 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     const startedAt = clock.now();
     if (deliveries.isDisabled(d.url)) {
       const error = 'not sent: the endpoint answered 410 Gone before; redeliver to enable it again';
-      const a: AttemptRecord = { startedAt, durationMs: 0, requestHeaders: {}, status: null, errorClass: 'endpoint_disabled', error, responseBody: null };
+      const a: AttemptRecord = {
+        startedAt,
+        durationMs: 0,
+        requestHeaders: {},
+        status: null,
+        errorClass: 'endpoint_disabled',
+        error,
+        responseBody: null,
+      };
       return record(d, a, { state: 'disabled', at: startedAt }, null);
     }
     // The stored bytes, as signed: every attempt sends exactly these, under the same webhook-id.
@@ -207,8 +218,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       outcome = errorClass === 'forbidden_address' ? { state: 'exhausted', at } : retryOrExhaust(d, at, null);
     }
     const a: AttemptRecord = {
-      startedAt, durationMs: Math.round(performance.now() - t0), requestHeaders: headers,
-      status: res?.status ?? null, errorClass, error, responseBody: res?.body ?? null,
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      requestHeaders: headers,
+      status: res?.status ?? null,
+      errorClass,
+      error,
+      responseBody: res?.body ?? null,
     };
     record(d, a, outcome, res?.headers ?? null);
     if (errorClass === 'gone') deliveries.disableEndpoint(d.url, at, `410 Gone answering delivery ${d.id}`);

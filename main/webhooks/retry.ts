@@ -21,7 +21,8 @@ export interface RetrySchedule {
 }
 
 export function checkSchedule(s: RetrySchedule): void {
-  if (!s.retriesMs.every((ms) => Number.isFinite(ms) && ms >= 0)) throw new RangeError('webhook retry delays must be finite and non-negative');
+  if (!s.retriesMs.every((ms) => Number.isFinite(ms) && ms >= 0))
+    throw new RangeError('webhook retry delays must be finite and non-negative');
   if (!(s.jitter >= 0 && s.jitter < 1)) throw new RangeError('webhook retry jitter must be in [0, 1)');
 }
 

@@ -17,7 +17,12 @@ export function sign(key: Buffer, id: string, timestampSec: number, body: string
  * The three Standard Webhooks headers. Several keys give several space-separated signatures, so
  * receivers keep verifying while a secret is rotated (they accept any one that matches).
  */
-export function webhookHeaders(keys: Buffer | readonly Buffer[], id: string, timestampSec: number, body: string | Buffer): Record<string, string> {
+export function webhookHeaders(
+  keys: Buffer | readonly Buffer[],
+  id: string,
+  timestampSec: number,
+  body: string | Buffer,
+): Record<string, string> {
   const list = Buffer.isBuffer(keys) ? [keys] : keys;
   return {
     'content-type': 'application/json',

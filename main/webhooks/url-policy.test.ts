@@ -84,11 +84,16 @@ describe('checkWebhookUrl', () => {
 });
 
 describe('guarded lookup', () => {
-  const answering = (answers: Record<string, string[]>): Resolver => (host, _opts, cb) => {
-    const list = answers[host];
-    if (!list) return cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
-    cb(null, list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
-  };
+  const answering =
+    (answers: Record<string, string[]>): Resolver =>
+    (host, _opts, cb) => {
+      const list = answers[host];
+      if (!list) return cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
+      cb(
+        null,
+        list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
+    };
   const run = (host: string, all: boolean, resolve: Resolver) =>
     new Promise<{ err: NodeJS.ErrnoException | null; address: string | dns.LookupAddress[] }>((done) =>
       createGuardedLookup({ resolve })(host, { all }, (err, address) => done({ err, address })),
@@ -103,7 +108,10 @@ describe('guarded lookup', () => {
   it('passes allowed answers through in the shape asked for', async () => {
     const resolve = answering({ 'ok.test': ['127.0.0.1', '::1'] });
     expect((await run('ok.test', false, resolve)).address).toBe('127.0.0.1');
-    expect((await run('ok.test', true, resolve)).address).toEqual([{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+    expect((await run('ok.test', true, resolve)).address).toEqual([
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
   });
 
   it('passes resolver errors through', async () => {

@@ -117,7 +117,8 @@ export function checkWebhookUrl(raw: string, policy: AddressPolicy = DEFAULT_ADD
   // WHATWG URL has already turned decimal, hex and short IPv4 forms into dotted quads.
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host) && !isAllowedAddress(host, policy)) throw new UrlPolicyError(refusal(host, host));
-  if (host === 'metadata.google.internal' || host === 'metadata') throw new UrlPolicyError('webhook url points at a cloud metadata service');
+  if (host === 'metadata.google.internal' || host === 'metadata')
+    throw new UrlPolicyError('webhook url points at a cloud metadata service');
   return url;
 }
 
@@ -148,7 +149,9 @@ export function createGuardedLookup(options: GuardedLookupOptions = {}): LookupF
       if (err) return callback(err, '', 0);
       const bad = list.find((a) => !isAllowedAddress(a.address, policy));
       if (bad || list.length === 0) {
-        const e: NodeJS.ErrnoException = new UrlPolicyError(bad ? refusal(hostname, bad.address) : `webhook host ${hostname} has no addresses`);
+        const e: NodeJS.ErrnoException = new UrlPolicyError(
+          bad ? refusal(hostname, bad.address) : `webhook host ${hostname} has no addresses`,
+        );
         e.code = bad ? 'EFORBIDDEN' : 'ENOTFOUND';
         return callback(e, '', 0);
       }

@@ -36,7 +36,8 @@ async function request<T>(method: 'GET' | 'POST', path: string, params?: Params,
     body = text;
   }
   if (!res.ok) {
-    const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : `${res.status} ${res.statusText}`;
+    const msg =
+      body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg);
   }
   return body as T;
@@ -69,7 +70,12 @@ export interface DeliveryQuery {
   cursor?: string | null;
 }
 export const listDeliveries = (q: DeliveryQuery, signal?: AbortSignal) =>
-  request<{ deliveries: DeliveryRow[]; next_cursor: string | null }>('GET', '/foreman/deliveries', { ...q, failed: q.failed || undefined }, signal);
+  request<{ deliveries: DeliveryRow[]; next_cursor: string | null }>(
+    'GET',
+    '/foreman/deliveries',
+    { ...q, failed: q.failed || undefined },
+    signal,
+  );
 
 export const getDelivery = (id: string, signal?: AbortSignal) =>
   request<DeliveryDetail>('GET', `/foreman/deliveries/${encodeURIComponent(id)}`, undefined, signal);

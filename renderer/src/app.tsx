@@ -39,7 +39,13 @@ function ConnectionStatus() {
   const managed = connection === 'live' && snapshot?.ollama.managed ? OLLAMA_TEXT[snapshot.ollama.status] : undefined;
   const text = managed ?? trouble?.text ?? CONNECTION_TEXT[connection];
   return (
-    <div className="connection" data-state={managed ? 'down' : (trouble?.state ?? connection)} role="status" aria-live="polite" title={snapshot?.ollama.message}>
+    <div
+      className="connection"
+      data-state={managed ? 'down' : (trouble?.state ?? connection)}
+      role="status"
+      aria-live="polite"
+      title={snapshot?.ollama.message}
+    >
       <span className="dot" aria-hidden="true" />
       {text}
     </div>

@@ -15,7 +15,9 @@ function DeliveryState({ d }: { d: DeliveryRow }) {
   const wait = waitText(d);
   if (!wait) return <span className={`pill ${d.state}`}>{d.state}</span>;
   return (
-    <span title={`A job's webhooks go in order: this one is sent once ${d.waiting_for!.type} (${d.waiting_for!.id}) is delivered or given up`}>
+    <span
+      title={`A job's webhooks go in order: this one is sent once ${d.waiting_for!.type} (${d.waiting_for!.id}) is delivered or given up`}
+    >
       <span className="pill pending">waiting</span>
       <span className="wait-note">{wait}</span>
     </span>
@@ -47,9 +49,12 @@ export function DeliveriesView({ selected }: { selected: string | null }) {
     return () => ac.abort();
   }, [failedOnly, generation]);
 
-  useEffect(() => () => {
-    if (detailTimer.current) clearTimeout(detailTimer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (detailTimer.current) clearTimeout(detailTimer.current);
+    },
+    [],
+  );
 
   useForemanEvent((e) => {
     if (e.type !== 'delivery') return;
@@ -96,11 +101,17 @@ export function DeliveriesView({ selected }: { selected: string | null }) {
                 <th scope="col">Time</th>
                 <th scope="col">Job</th>
                 <th scope="col">Event</th>
-                <th scope="col" className="num">Attempts</th>
+                <th scope="col" className="num">
+                  Attempts
+                </th>
                 <th scope="col">Status</th>
                 <th scope="col">State</th>
-                <th scope="col" className="opt">Error</th>
-                <th scope="col" className="opt">Next retry</th>
+                <th scope="col" className="opt">
+                  Error
+                </th>
+                <th scope="col" className="opt">
+                  Next retry
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -153,7 +164,11 @@ export function DeliveriesView({ selected }: { selected: string | null }) {
             </tbody>
           </table>
           {rows === null && !error && <p className="muted">Loading…</p>}
-          {rows?.length === 0 && <p className="empty">{failedOnly ? 'No failed deliveries.' : 'No deliveries yet. Jobs submitted to /jobs with a webhook URL show up here.'}</p>}
+          {rows?.length === 0 && (
+            <p className="empty">
+              {failedOnly ? 'No failed deliveries.' : 'No deliveries yet. Jobs submitted to /jobs with a webhook URL show up here.'}
+            </p>
+          )}
           {cursor && (
             <button type="button" disabled={loadingMore} onClick={() => void more()}>
               Load older

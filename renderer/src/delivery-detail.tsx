@@ -135,7 +135,8 @@ export function DeliveryDetail({ id, version }: { id: string; version: number })
               <a className="mono" href={href.deliveries(d.waiting_for.id)}>
                 {d.waiting_for.type}
               </a>{' '}
-              of the same job (webhooks of a job go in order){d.waiting_for.next_attempt_at && <>, retried at {clock(d.waiting_for.next_attempt_at)}</>}
+              of the same job (webhooks of a job go in order)
+              {d.waiting_for.next_attempt_at && <>, retried at {clock(d.waiting_for.next_attempt_at)}</>}
             </dd>
           </>
         ) : (
@@ -150,7 +151,11 @@ export function DeliveryDetail({ id, version }: { id: string; version: number })
       <h3>Payload</h3>
       <pre className="code">{typeof d.payload === 'string' ? d.payload : JSON.stringify(d.payload, null, 2)}</pre>
       <h3>Attempts ({attempts.length})</h3>
-      {attempts.length === 0 ? <p className="muted small">Not attempted yet.</p> : attempts.map((a, i) => <Attempt key={`${a.attempt}-${a.started_at}`} a={a} open={i === 0} />)}
+      {attempts.length === 0 ? (
+        <p className="muted small">Not attempted yet.</p>
+      ) : (
+        attempts.map((a, i) => <Attempt key={`${a.attempt}-${a.started_at}`} a={a} open={i === 0} />)
+      )}
     </div>
   );
 }

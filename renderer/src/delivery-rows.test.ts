@@ -4,9 +4,22 @@ import { upsertDelivery, waitText } from './delivery-rows.js';
 
 const T = '2026-01-01T08:17:05.000Z';
 const row = (id: string, sequence: number, over: Partial<DeliveryRow> = {}): DeliveryRow => ({
-  id, webhook_id: id, job_id: 'job_1', sequence, type: ['', 'job.queued', 'job.working', 'job.succeeded'][sequence]!, url: 'http://x/',
-  state: 'pending', attempt_count: 0, next_attempt_at: T, created_at: T, finished_at: null, last_status: null, last_error: null,
-  redelivery: false, waiting_for: null, ...over,
+  id,
+  webhook_id: id,
+  job_id: 'job_1',
+  sequence,
+  type: ['', 'job.queued', 'job.working', 'job.succeeded'][sequence]!,
+  url: 'http://x/',
+  state: 'pending',
+  attempt_count: 0,
+  next_attempt_at: T,
+  created_at: T,
+  finished_at: null,
+  last_status: null,
+  last_error: null,
+  redelivery: false,
+  waiting_for: null,
+  ...over,
 });
 
 describe('upsertDelivery', () => {
@@ -41,7 +54,9 @@ describe('upsertDelivery', () => {
 
 describe('waitText', () => {
   it('says what a waiting delivery waits for and when that is retried', () => {
-    expect(waitText(row('b', 2, { waiting_for: { id: 'a', type: 'job.working', next_attempt_at: T } }))).toMatch(/^after job\.working, retry at \S+/);
+    expect(waitText(row('b', 2, { waiting_for: { id: 'a', type: 'job.working', next_attempt_at: T } }))).toMatch(
+      /^after job\.working, retry at \S+/,
+    );
     expect(waitText(row('a', 1))).toBeNull();
   });
 });

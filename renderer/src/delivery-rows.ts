@@ -27,7 +27,9 @@ function withWaits(rows: DeliveryRow[], jobId: string, seen: DeliveryRow): Deliv
     } else if (r.state === 'pending' && r.waiting_for && !known.some((o) => o.id === r.waiting_for!.id)) {
       wait = r.waiting_for; // waits for a delivery not loaded here
     }
-    const same = wait === r.waiting_for || (wait && r.waiting_for && wait.id === r.waiting_for.id && wait.next_attempt_at === r.waiting_for.next_attempt_at);
+    const same =
+      wait === r.waiting_for ||
+      (wait && r.waiting_for && wait.id === r.waiting_for.id && wait.next_attempt_at === r.waiting_for.next_attempt_at);
     return same ? r : { ...r, waiting_for: wait };
   });
 }

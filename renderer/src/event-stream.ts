@@ -7,7 +7,16 @@ import type { ForemanEvent, ForemanEventType } from '../../shared/api.js';
 
 // A record, so a new event type that is not listened for fails the type check.
 const LISTENED: Record<ForemanEventType, true> = {
-  job: true, tokens: true, model: true, delivery: true, queue: true, upstream: true, resident: true, memory: true, ollama: true, resync: true,
+  job: true,
+  tokens: true,
+  model: true,
+  delivery: true,
+  queue: true,
+  upstream: true,
+  resident: true,
+  memory: true,
+  ollama: true,
+  resync: true,
 };
 const EVENT_TYPES = Object.keys(LISTENED) as ForemanEventType[];
 const RETRY_MIN_MS = 1000;

@@ -35,7 +35,13 @@ function matches(job: JobRow, f: Filters): boolean {
 function Row({ job, index, style, showHost }: { job: JobRow; index: number; style: CSSProperties; showHost: boolean }) {
   const wall = job.finished_at === null ? null : job.finished_at - job.created_at;
   return (
-    <div className={showHost ? 'hrow with-host' : 'hrow'} role="row" aria-rowindex={index + 2} style={style} data-testid={`history-${job.id}`}>
+    <div
+      className={showHost ? 'hrow with-host' : 'hrow'}
+      role="row"
+      aria-rowindex={index + 2}
+      style={style}
+      data-testid={`history-${job.id}`}
+    >
       <span role="cell" title={isoTitle(job.created_at)}>
         {clock(job.created_at)}
       </span>
@@ -144,7 +150,11 @@ export function HistoryView() {
         <h1 id="hist-h">History</h1>
         <p className="muted" aria-live="polite">
           {rows.length.toLocaleString()} {rows.length === 1 ? 'job' : 'jobs'}
-          {done ? '' : rows.length >= CAP ? ` (the newest ${CAP.toLocaleString()}; narrow the filters for older ones)` : ', more as you scroll'}
+          {done
+            ? ''
+            : rows.length >= CAP
+              ? ` (the newest ${CAP.toLocaleString()}; narrow the filters for older ones)`
+              : ', more as you scroll'}
         </p>
         <div className="spacer" />
         {newer > 0 && (

@@ -42,7 +42,9 @@ export function requestMessages(request: unknown): Message[] | null {
   }
   if (request.input !== undefined) {
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
-    const out = inputs.map((i) => (isObj(i) && i.role !== undefined ? msg(str(i.role) ?? 'user', contentText(i.content)) : msg('input', contentText(i))));
+    const out = inputs.map((i) =>
+      isObj(i) && i.role !== undefined ? msg(str(i.role) ?? 'user', contentText(i.content)) : msg('input', contentText(i)),
+    );
     return str(request.instructions) ? [msg('system', str(request.instructions)!), ...out] : out;
   }
   return null;
@@ -72,7 +74,11 @@ function responsesAnswer(output: Obj[]): Answer {
 function embeddingsNote(vectors: unknown[]): string {
   const first = vectors[0];
   // OpenAI's `encoding_format: "base64"` sends little-endian float32s.
-  const dims = Array.isArray(first) ? first.length : typeof first === 'string' ? Math.floor((first.replace(/=+$/, '').length * 3) / 4 / 4) : 0;
+  const dims = Array.isArray(first)
+    ? first.length
+    : typeof first === 'string'
+      ? Math.floor((first.replace(/=+$/, '').length * 3) / 4 / 4)
+      : 0;
   return `${vectors.length} embedding${vectors.length === 1 ? '' : 's'} of ${dims} dimensions`;
 }
 
@@ -82,7 +88,8 @@ export function responseAnswer(response: unknown): Answer | null {
     const m = response.message;
     return { content: contentText(m.content), thinking: str(m.thinking) ?? '', note: toolNote(objs(m.tool_calls)) };
   }
-  if (typeof response.response === 'string') return { content: response.response, thinking: str(response.thinking) ?? '', note: toolNote(objs(response.tool_calls)) };
+  if (typeof response.response === 'string')
+    return { content: response.response, thinking: str(response.thinking) ?? '', note: toolNote(objs(response.tool_calls)) };
   if (Array.isArray(response.choices) && isObj(response.choices[0])) {
     const c = response.choices[0];
     const m = isObj(c.message) ? c.message : null;
@@ -91,7 +98,8 @@ export function responseAnswer(response: unknown): Answer | null {
   }
   if (response.object === 'response' && Array.isArray(response.output)) return responsesAnswer(objs(response.output));
   // foreman's summary of a /v1 stream.
-  if (typeof response.content === 'string' && 'finish_reason' in response) return { content: response.content, thinking: str(response.thinking) ?? '', note: null };
+  if (typeof response.content === 'string' && 'finish_reason' in response)
+    return { content: response.content, thinking: str(response.thinking) ?? '', note: null };
   const vectors = Array.isArray(response.embeddings)
     ? response.embeddings
     : Array.isArray(response.embedding)

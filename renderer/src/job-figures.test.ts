@@ -3,8 +3,22 @@ import type { JobRow } from '../../shared/api.js';
 import { jobSpeed, jobTokens } from './job-figures.js';
 
 const row = (over: Partial<JobRow>): JobRow => ({
-  id: 'job_1', source: 'passthrough', route: '/api/chat', api: 'chat', model: 'm', lane: 'm:latest', state: 'succeeded', priority: 0, stream: true,
-  client: null, created_at: 0, started_at: 1000, finished_at: 3000, status_code: 200, error: null, ...over,
+  id: 'job_1',
+  source: 'passthrough',
+  route: '/api/chat',
+  api: 'chat',
+  model: 'm',
+  lane: 'm:latest',
+  state: 'succeeded',
+  priority: 0,
+  stream: true,
+  client: null,
+  created_at: 0,
+  started_at: 1000,
+  finished_at: 3000,
+  status_code: 200,
+  error: null,
+  ...over,
 });
 
 describe('jobSpeed', () => {

@@ -22,7 +22,12 @@ export function jobSpeed(job: JobRow): Speed | null {
   const tokens = jobTokens(job);
   if (!tokens) return null;
   const ns = isEmbedding(job) ? job.total_duration : job.eval_duration;
-  if (ns) return { tokensPerS: (tokens / ns) * 1e9, approx: false, why: isEmbedding(job) ? "Input tokens over Ollama's total time" : "Eval tokens over Ollama's eval time" };
+  if (ns)
+    return {
+      tokensPerS: (tokens / ns) * 1e9,
+      approx: false,
+      why: isEmbedding(job) ? "Input tokens over Ollama's total time" : "Eval tokens over Ollama's eval time",
+    };
   if (job.started_at === null || job.finished_at === null || job.finished_at <= job.started_at) return null;
   return {
     tokensPerS: tokens / ((job.finished_at - job.started_at) / 1000),

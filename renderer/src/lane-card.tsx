@@ -128,7 +128,15 @@ function Residency({ lane, heldOn }: { lane: LaneSnapshot; heldOn: readonly stri
 }
 
 /** `heldOn`: with several hosts, those holding this runner now (null with one host: naming it is noise). */
-export function LaneCard({ lane, evalMean, heldOn }: { lane: LaneSnapshot; evalMean: number | undefined; heldOn: readonly string[] | null }) {
+export function LaneCard({
+  lane,
+  evalMean,
+  heldOn,
+}: {
+  lane: LaneSnapshot;
+  evalMean: number | undefined;
+  heldOn: readonly string[] | null;
+}) {
   useNow(1000);
   const headingId = `lane-h-${lane.model}`;
   const estimate = laneEta(lane, evalMean);
@@ -137,7 +145,11 @@ export function LaneCard({ lane, evalMean, heldOn }: { lane: LaneSnapshot; evalM
   const serving = lane.running.length > 0;
   const next = !serving && lane.current && lane.queued.length > 0;
   return (
-    <section className={`lane${serving ? ' current' : ''}${idle ? ' idle' : ''}`} data-testid={`lane-${lane.model}`} aria-labelledby={headingId}>
+    <section
+      className={`lane${serving ? ' current' : ''}${idle ? ' idle' : ''}`}
+      data-testid={`lane-${lane.model}`}
+      aria-labelledby={headingId}
+    >
       <header className="lane-head">
         <h2 id={headingId} className="mono">
           {lane.model}

@@ -6,8 +6,16 @@ import { createLiveStore } from './live-store.js';
 afterEach(() => vi.useRealTimers());
 
 const snapshot = (eventId: string): QueueSnapshot => ({
-  event_id: eventId, paused: false, current: null, lanes: [], resident: [], upstream: { url: 'http://ollama', up: true },
-  memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] }, hosts: [], ollama: { status: 'external', managed: false }, now: 5_000,
+  event_id: eventId,
+  paused: false,
+  current: null,
+  lanes: [],
+  resident: [],
+  upstream: { url: 'http://ollama', up: true },
+  memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] },
+  hosts: [],
+  ollama: { status: 'external', managed: false },
+  now: 5_000,
 });
 
 describe('createLiveStore', () => {

@@ -54,10 +54,13 @@ export function createLiveStore(deps: LiveStoreDeps) {
         timers.delete(c.name);
         if (c.ms !== null) {
           const name = c.name;
-          timers.set(name, setTimeout(() => {
-            timers.delete(name);
-            dispatch({ type: name, now: now() });
-          }, c.ms));
+          timers.set(
+            name,
+            setTimeout(() => {
+              timers.delete(name);
+              dispatch({ type: name, now: now() });
+            }, c.ms),
+          );
         }
         break;
       }

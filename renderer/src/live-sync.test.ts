@@ -10,15 +10,37 @@ function lane(model: string, over: Partial<LaneSnapshot> = {}): LaneSnapshot {
 
 function snap(seq: number, lanes: LaneSnapshot[] = [], now = 10_000): QueueSnapshot {
   return {
-    event_id: `${BOOT}${seq}`, paused: false, current: null, lanes, resident: [], upstream: { url: 'http://ollama', up: true },
-    memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] }, hosts: [], ollama: { status: 'external', managed: false }, now,
+    event_id: `${BOOT}${seq}`,
+    paused: false,
+    current: null,
+    lanes,
+    resident: [],
+    upstream: { url: 'http://ollama', up: true },
+    memory: { budget_bytes: null, budget_source: 'unknown', max_loaded: 1, runners: [] },
+    hosts: [],
+    ollama: { status: 'external', managed: false },
+    now,
   };
 }
 
 function job(id: string, over: Partial<JobRow> = {}): JobRow {
   return {
-    id, source: 'passthrough', route: '/api/chat', api: 'chat', model: 'llama3.2', lane: 'llama3.2:latest', state: 'queued', priority: 0,
-    stream: true, client: null, created_at: 1000, started_at: null, finished_at: null, status_code: null, error: null, ...over,
+    id,
+    source: 'passthrough',
+    route: '/api/chat',
+    api: 'chat',
+    model: 'llama3.2',
+    lane: 'llama3.2:latest',
+    state: 'queued',
+    priority: 0,
+    stream: true,
+    client: null,
+    created_at: 1000,
+    started_at: null,
+    finished_at: null,
+    status_code: null,
+    error: null,
+    ...over,
   };
 }
 
@@ -54,7 +76,10 @@ describe('step: snapshot first, then events', () => {
   });
 
   it('applies events in one batch per flush, feeds tokens in order and tells listeners after', () => {
-    const first = run([ev(1, jobEvent(job('a'))), ev(2, { type: 'tokens', id: 'a', content: 'hi', thinking: '', count: 1 })], live(snap(0, [lane('llama3.2:latest')])));
+    const first = run(
+      [ev(1, jobEvent(job('a'))), ev(2, { type: 'tokens', id: 'a', content: 'hi', thinking: '', count: 1 })],
+      live(snap(0, [lane('llama3.2:latest')])),
+    );
     expect(first.out).toEqual([{ type: 'timer', name: 'flush', ms: FLUSH_MS }]);
     expect(first.s.view.snapshot?.lanes[0]?.queued).toEqual([]);
     const { s, out } = run([{ type: 'flush', now: 9_050 }], first.s);

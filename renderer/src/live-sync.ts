@@ -178,7 +178,8 @@ function fetched(s: SyncState, out: SyncCommand[], snap: QueueSnapshot, now: num
   flush(s, out, now, false); // everything received so far is in the log before the replay
   s.skew = snap.now - now;
   const laneStats = { ...s.laneStats };
-  for (const l of snap.lanes) if (l.load_ms !== null || l.tokens_per_s !== null) laneStats[l.model] = { load_ms: l.load_ms, tokens_per_s: l.tokens_per_s };
+  for (const l of snap.lanes)
+    if (l.load_ms !== null || l.tokens_per_s !== null) laneStats[l.model] = { load_ms: l.load_ms, tokens_per_s: l.tokens_per_s };
   s.laneStats = laneStats;
   const next = applyEvents(
     snap,
@@ -209,7 +210,11 @@ function armRoutine(s: SyncState, out: SyncCommand[], now: number): void {
  * Lanes of `next` that `base` lacks were created by events and carry no figures: fill in those last
  * fetched for them. `unknown` says whether one is still without any (only the server has them).
  */
-function fillNewLanes(next: QueueSnapshot, base: QueueSnapshot, known: SyncState['laneStats']): { snapshot: QueueSnapshot; unknown: boolean } {
+function fillNewLanes(
+  next: QueueSnapshot,
+  base: QueueSnapshot,
+  known: SyncState['laneStats'],
+): { snapshot: QueueSnapshot; unknown: boolean } {
   let unknown = false;
   const lanes = next.lanes.map((l) => {
     if (l.load_ms !== null || l.tokens_per_s !== null || base.lanes.some((b) => b.model === l.model)) return l;

@@ -18,7 +18,15 @@ function budgetText(m: MemorySnapshot): string {
 }
 
 /** `compact`: a host row's strip, named by its row (`label`) rather than a heading of its own. */
-export function MemoryStrip({ memory, compact = false, label = 'GPU memory' }: { memory: MemorySnapshot; compact?: boolean; label?: string }) {
+export function MemoryStrip({
+  memory,
+  compact = false,
+  label = 'GPU memory',
+}: {
+  memory: MemorySnapshot;
+  compact?: boolean;
+  label?: string;
+}) {
   const used = memory.runners.reduce((n, r) => n + (r.bytes ?? 0), 0);
   const total = Math.max(memory.budget_bytes ?? 0, used, 1);
   const free = memory.budget_bytes === null ? 0 : Math.max(0, memory.budget_bytes - used);

@@ -28,7 +28,13 @@ function PauseButton({ paused }: { paused: boolean }) {
   }
   return (
     <>
-      <button type="button" className={paused ? 'primary' : undefined} aria-label={paused ? 'Resume queue' : 'Pause queue'} disabled={busy} onClick={() => void toggle()}>
+      <button
+        type="button"
+        className={paused ? 'primary' : undefined}
+        aria-label={paused ? 'Resume queue' : 'Pause queue'}
+        disabled={busy}
+        onClick={() => void toggle()}
+      >
         {paused ? '▶ Resume' : '❚❚ Pause'}
       </button>
       {error && (
@@ -63,7 +69,8 @@ export function QueueView() {
       <div className="view-head">
         <h1 id="queue-h">Queue</h1>
         <p className="muted">
-          {running.toLocaleString()} running · {waiting.toLocaleString()} waiting · {snapshot.lanes.length} {snapshot.lanes.length === 1 ? 'model' : 'models'}
+          {running.toLocaleString()} running · {waiting.toLocaleString()} waiting · {snapshot.lanes.length}{' '}
+          {snapshot.lanes.length === 1 ? 'model' : 'models'}
         </p>
         <div className="spacer" />
         <PauseButton paused={snapshot.paused} />
@@ -91,7 +98,12 @@ export function QueueView() {
       ) : (
         <div className="lanes">
           {[...snapshot.lanes].sort(laneOrder).map((lane) => (
-            <LaneCard key={lane.model} lane={lane} evalMean={evalMean[lane.model]} heldOn={several ? hostsHolding(snapshot.hosts, lane.model) : null} />
+            <LaneCard
+              key={lane.model}
+              lane={lane}
+              evalMean={evalMean[lane.model]}
+              heldOn={several ? hostsHolding(snapshot.hosts, lane.model) : null}
+            />
           ))}
         </div>
       )}

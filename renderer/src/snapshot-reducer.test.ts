@@ -3,15 +3,43 @@ import type { HostRow, LaneSnapshot, MemorySnapshot, QueueSnapshot } from '../..
 import { applyEvents } from './snapshot-reducer.js';
 
 const strip = (...lanes: string[]): MemorySnapshot => ({
-  budget_bytes: null, budget_source: 'unknown', max_loaded: 2, runners: lanes.map((lane) => ({ lane, model: lane, bytes: null, in_flight: 0 })),
+  budget_bytes: null,
+  budget_source: 'unknown',
+  max_loaded: 2,
+  runners: lanes.map((lane) => ({ lane, model: lane, bytes: null, in_flight: 0 })),
 });
-const host = (id: string, memory = strip()): HostRow => ({ id, url: `http://${id}`, state: 'up', reason: null, since: 0, running: 0, memory });
-const lane = (model: string): LaneSnapshot => ({ model, resident: false, current: false, queued: [], running: [], oldest_at: null, load_ms: null, tokens_per_s: null });
+const host = (id: string, memory = strip()): HostRow => ({
+  id,
+  url: `http://${id}`,
+  state: 'up',
+  reason: null,
+  since: 0,
+  running: 0,
+  memory,
+});
+const lane = (model: string): LaneSnapshot => ({
+  model,
+  resident: false,
+  current: false,
+  queued: [],
+  running: [],
+  oldest_at: null,
+  load_ms: null,
+  tokens_per_s: null,
+});
 
 function snap(hosts: HostRow[], lanes: LaneSnapshot[] = []): QueueSnapshot {
   return {
-    event_id: 'b:0', paused: false, current: null, lanes, resident: [], upstream: { url: 'http://a:1', up: true }, memory: hosts[0]!.memory, hosts,
-    ollama: { status: 'external', managed: false }, now: 0,
+    event_id: 'b:0',
+    paused: false,
+    current: null,
+    lanes,
+    resident: [],
+    upstream: { url: 'http://a:1', up: true },
+    memory: hosts[0]!.memory,
+    hosts,
+    ollama: { status: 'external', managed: false },
+    now: 0,
   };
 }
 

@@ -7,7 +7,10 @@ import { classOf, runsBefore as sharedRunsBefore } from '../../shared/queue-orde
 
 /** The scheduler's own order within a lane (shared/queue-order.ts), for job rows. */
 export function runsBefore(a: JobRow, b: JobRow): boolean {
-  return sharedRunsBefore({ cls: classOf(a.source), priority: a.priority, id: a.id }, { cls: classOf(b.source), priority: b.priority, id: b.id });
+  return sharedRunsBefore(
+    { cls: classOf(a.source), priority: a.priority, id: a.id },
+    { cls: classOf(b.source), priority: b.priority, id: b.id },
+  );
 }
 
 function byOrder(a: JobRow, b: JobRow): number {

@@ -154,7 +154,13 @@ export function TimelineChart({ data, now, hostOrder }: { data: Timeline; now: n
           className="model-label"
           data-testid={`model-label-${band}`}
           title={band}
-          style={{ top: CHART_PAD + AXIS + row * ROW + (ROW - BAND) / 2, left: LABEL_PAD, width: gutter - 2 * LABEL_PAD, height: BAND, lineHeight: `${BAND}px` }}
+          style={{
+            top: CHART_PAD + AXIS + row * ROW + (ROW - BAND) / 2,
+            left: LABEL_PAD,
+            width: gutter - 2 * LABEL_PAD,
+            height: BAND,
+            lineHeight: `${BAND}px`,
+          }}
         >
           {middleEllipsis(band, (s) => measure(s) <= labelRoom)}
         </div>

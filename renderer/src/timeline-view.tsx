@@ -22,9 +22,12 @@ function useThrottledChanges(): number {
   const [version, setVersion] = useState(0);
   const last = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
   useForemanEvent((e) => {
     if ((e.type !== 'job' && e.type !== 'model') || timer.current) return;
     const wait = Math.max(0, last.current + THROTTLE_MS - Date.now());
@@ -106,10 +109,14 @@ export function TimelineView() {
         <>
           <p className="muted small">
             From just before the first job of the last {RANGES.find((r) => r.ms === rangeMs)?.label} until now. Bands: a model being served
-            {severalHosts(snapshot) ? ' on a host' : ''}, hatched
-            while it loaded; bars: jobs (links to their transcripts). Hover or focus for details.
+            {severalHosts(snapshot) ? ' on a host' : ''}, hatched while it loaded; bars: jobs (links to their transcripts). Hover or focus
+            for details.
           </p>
-          <TimelineChart data={data} now={serverNow()} hostOrder={snapshot && severalHosts(snapshot) ? snapshot.hosts.map((h) => h.id) : null} />
+          <TimelineChart
+            data={data}
+            now={serverNow()}
+            hostOrder={snapshot && severalHosts(snapshot) ? snapshot.hosts.map((h) => h.id) : null}
+          />
           <ul className="legend" aria-label="Legend">
             {LEGEND.map(([swatch, label]) => (
               <li key={swatch}>

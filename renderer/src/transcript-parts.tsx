@@ -16,7 +16,11 @@ export function MessageBubble({ m }: { m: Message }) {
         </details>
       )}
       <p className="prose">{m.content || <span className="muted">(empty)</span>}</p>
-      {m.images > 0 && <p className="muted small">+ {m.images} image{m.images === 1 ? '' : 's'}</p>}
+      {m.images > 0 && (
+        <p className="muted small">
+          + {m.images} image{m.images === 1 ? '' : 's'}
+        </p>
+      )}
     </div>
   );
 }
