@@ -24,7 +24,7 @@
  * BENCH_FOREMAN_BIN (another build).
  */
 import { Pool } from 'undici';
-import { startServer, stopAll, tsx, type Server } from './processes.js';
+import { stopAll, type Server } from './processes.js';
 import { envInt, fixed, table, verdict } from './report.js';
 import { startForeman, startReceiver, startSim, type SimFlags } from './servers.js';
 import {
@@ -43,26 +43,6 @@ import {
 const REPS = envInt('BENCH_REPS', 1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sleepUntil = (t: number) => sleep(Math.max(0, t - performance.now()));
-
-/** A simulator on a given port: the killed host comes back where foreman looks for it. */
-function startSimOn(flags: SimFlags, port: number): Promise<Server> {
-  const args = [
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--models',
-    flags.models.join(','),
-    '--load-ms',
-    String(flags.loadMs),
-    '--tokens-per-sec',
-    String(flags.tokensPerSec),
-    '--max-loaded',
-    String(flags.maxLoaded ?? 1),
-    '--parallel',
-    String(flags.parallel ?? 1),
-  ];
-  const { command, args: argv } = tsx('main/sim/cli.ts', args);
-  return startServer({ name: 'ollama-sim', command, args: argv, ready: /ollama-sim listening on (http:\/\/\S+)/ });
-}
 
 interface SimStats {
   loads: number;
@@ -526,7 +506,7 @@ async function failover(): Promise<boolean> {
     // Bring the host back on its port: foreman must mark it up again.
     const downAt = states.find((s) => s.at > killAt && s.hosts.find((h) => h.id === victimId)?.state === 'down')?.at ?? null;
     const restartAt = performance.now();
-    const revived = await startSimOn(FAILOVER_SIM, victimPort);
+    const revived = await startSim(FAILOVER_SIM, victimPort);
     sims[victimIndex] = revived;
     servers.push(revived);
     const backUp = await waitUntil(async () => (await queueHosts(foreman.url)).find((h) => h.id === victimId)?.state === 'up', 15_000, 50);

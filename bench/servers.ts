@@ -17,10 +17,11 @@ export interface SimFlags {
   vramMb?: number;
 }
 
-export function startSim(flags: SimFlags): Promise<Server> {
+/** A simulator in its own process; `port` 0 picks a free one (a restarted host passes its old port). */
+export function startSim(flags: SimFlags, port = 0): Promise<Server> {
   const args = [
     '--listen',
-    '127.0.0.1:0',
+    `127.0.0.1:${port}`,
     '--models',
     flags.models.join(','),
     '--load-ms',

@@ -8,6 +8,7 @@ import { FIGURE_KEYS, type JobFigures, type JobState } from '../../shared/types.
 import type { DeliveryStore, OutboxPayload } from './deliveries.js';
 import type { JobRecord, NewJob } from './store.js';
 import { isStorageError } from './storage-errors.js';
+import { jobFilter } from './job-filter.js';
 
 export type JobEventType = 'job.queued' | 'job.working' | 'job.succeeded' | 'job.failed' | 'job.canceled';
 
@@ -210,20 +211,7 @@ export function createAsyncJobStore(db: Database.Database, deliveries: DeliveryS
     },
 
     list(query: AsyncJobQuery = {}): JobRecord[] {
-      const where = [`source = 'jobs'`];
-      const params: unknown[] = [];
-      if (query.state) {
-        where.push('state = ?');
-        params.push(query.state);
-      }
-      if (query.lane) {
-        where.push('lane = ?');
-        params.push(query.lane);
-      }
-      if (query.before) {
-        where.push('id < ?');
-        params.push(query.before);
-      }
+      const { where, params } = jobFilter({ ...query, source: 'jobs' });
       params.push(Math.min(Math.max(query.limit ?? 50, 1), 500));
       const ids = db
         .prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)

@@ -9,6 +9,7 @@ import { FIGURE_KEYS, type JobApi, type JobFigures, type JobSource, type JobStat
 import { MIGRATIONS } from './migrations.js';
 import { createDeliveryStore } from './deliveries.js';
 import { createAsyncJobStore, type AsyncJobStoreOptions } from './async-jobs.js';
+import { jobFilter } from './job-filter.js';
 import { DatabaseDamagedError, createStorageHealth, isDamaged, isStorageError } from './storage-errors.js';
 
 export interface NewJob {
@@ -267,24 +268,7 @@ export function openStore(options: StoreOptions) {
 
     listJobs(query: ListJobsQuery = {}): JobSummary[] {
       flush();
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (query.state) {
-        where.push('state = ?');
-        params.push(query.state);
-      }
-      if (query.lane) {
-        where.push('lane = ?');
-        params.push(query.lane);
-      }
-      if (query.source) {
-        where.push('source = ?');
-        params.push(query.source);
-      }
-      if (query.before) {
-        where.push('id < ?');
-        params.push(query.before);
-      }
+      const { where, params } = jobFilter(query);
       const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY id DESC LIMIT ?`;
       params.push(Math.min(Math.max(query.limit ?? 100, 1), 1000));
