@@ -121,8 +121,8 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     const eventId = hub.lastId;
     const snap = scheduler.snapshot();
     const rows = new Map(board.rows().map((r) => [r.id, r]));
-    // Resident as the scheduler knows it: its own loads at once, corrected by every /api/ps answer.
-    const held = new Set(snap.runners.map((r) => r.key));
+    // Resident as the scheduler knows it, on any host: its own loads at once, corrected by /api/ps.
+    const held = new Set(snap.hosts.flatMap((h) => h.runners.map((r) => r.key)));
     const lanes = new Map<string, LaneSnapshot>();
     const lane = (name: string): LaneSnapshot => {
       let l = lanes.get(name);

@@ -96,6 +96,12 @@ describe('two hosts behind one foreman', () => {
     expect(hostOf('llama3.2:latest').size).toBe(1);
     expect(hostOf('gemma3:1b').size).toBe(1);
     expect([...hostOf('llama3.2:latest')][0]).not.toBe([...hostOf('gemma3:1b')][0]);
+    // Each lane shows resident, whichever host holds it.
+    const queue = (await (await fetch(`${s.url}/foreman/queue`)).json()) as { lanes: { model: string; resident: boolean }[] };
+    expect(queue.lanes.map((l) => [l.model, l.resident]).sort()).toEqual([
+      ['gemma3:1b', true],
+      ['llama3.2:latest', true],
+    ]);
     // Metrics say which host did what.
     const metrics = await (await fetch(`${s.url}/foreman/metrics`)).text();
     for (const host of new Set(jobs.map((j) => j.host))) {
