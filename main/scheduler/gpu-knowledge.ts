@@ -17,10 +17,8 @@ export interface GpuKnowledge {
   lower: number;
   /** Bytes that did not fit: a load that made Ollama evict shows the budget is below this. */
   upper: number;
-  /** Footprint per runner key, from `/api/ps` `size`. */
+  /** Footprint per runner key, from `/api/ps` `size`; a runner never seen loaded has none yet. */
   readonly footprints: Map<string, number>;
-  /** File size per model (`/api/tags`), a lower bound for a runner never seen loaded. */
-  readonly fileSizes: Map<string, number>;
 }
 
 export function createGpuKnowledge(options: { budget?: number | null; maxLoaded?: number } = {}): GpuKnowledge {
@@ -30,19 +28,7 @@ export function createGpuKnowledge(options: { budget?: number | null; maxLoaded?
     lower: 0,
     upper: Infinity,
     footprints: new Map(),
-    fileSizes: new Map(),
   };
-}
-
-/** A runner never seen loaded is taken as its file plus a quarter for the KV cache and buffers. */
-const ESTIMATE_FACTOR = 1.25;
-
-/** Bytes a runner will take: as seen, else estimated from the model file, else unknown (null). */
-export function footprint(k: GpuKnowledge, key: string, model: string): number | null {
-  const seen = k.footprints.get(key);
-  if (seen !== undefined) return seen;
-  const file = k.fileSizes.get(model);
-  return file === undefined ? null : Math.round(file * ESTIMATE_FACTOR);
 }
 
 export interface Holding {
@@ -61,8 +47,8 @@ export function fitVerdict(k: GpuKnowledge, runners: readonly Holding[]): FitVer
   if (runners.length > k.maxLoaded) return 'does-not-fit';
   let total = 0;
   for (const r of runners) {
-    const bytes = k.budget === null ? k.footprints.get(r.key) : footprint(k, r.key, r.model);
-    if (bytes === undefined || bytes === null) return 'unknown';
+    const bytes = k.footprints.get(r.key);
+    if (bytes === undefined) return 'unknown';
     total += bytes;
   }
   if (k.budget !== null) return total <= k.budget ? 'fits' : 'does-not-fit';

@@ -372,11 +372,6 @@ export function createScheduler(options: SchedulerOptions = {}) {
       pump();
     },
 
-    /** Model file sizes from `/api/tags`: the estimate for runners never seen loaded. */
-    observeFileSizes(sizes: ReadonlyMap<string, number>, hostId?: string): void {
-      for (const [model, bytes] of sizes) hostOf(hostId).knowledge.fileSizes.set(model, bytes);
-    },
-
     /** Jobs waiting (not yet started). */
     get waiting(): number {
       return pending.size;
