@@ -64,6 +64,8 @@ export interface Core {
   residency: HostMonitor;
   monitors: HostMonitor[];
   hostStatuses(): HostStatus[];
+  /** Models some host holds, from the last `/api/ps` answers. */
+  resident(): string[];
   metrics: Metrics;
   models: ModelCatalog;
   jobs: AsyncJobStore;
@@ -193,7 +195,16 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
     if (load !== undefined && load > REAL_LOAD_NS)
       hub.publish({ type: 'model', model: row.lane, change: 'loaded', load_ms: Math.round(load / 1e6) });
   });
-  signals.on('hostChanged', () => memoryFeed.changed());
+  // What the hosts hold together (the window's `resident` list), announced when it changes.
+  let residentNow = '';
+  const resident = () => [...new Set(monitors.flatMap((m) => m.resident))];
+  signals.on('hostChanged', () => {
+    memoryFeed.changed();
+    const models = resident();
+    if (models.join('\n') === residentNow) return;
+    residentNow = models.join('\n');
+    hub.publish({ type: 'resident', models });
+  });
   signals.on('transition', () => dispatcher.kick());
 
   const prune = () => store.pruneFinished(clock.now() - config.retentionDays * DAY_MS);
@@ -212,6 +223,7 @@ export function createCore(config: ForemanConfig, options: CoreOptions = {}): Co
     residency,
     monitors,
     hostStatuses,
+    resident,
     metrics,
     models,
     jobs,

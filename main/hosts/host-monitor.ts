@@ -26,7 +26,7 @@ export interface HostMonitorOptions {
    * should get Ollama's error at once, as without foreman, not wait for the host. @default true
    */
   gatesWork?: boolean;
-  /** Every `/api/ps` answer, after the scheduler has it. */
+  /** Every `/api/ps` answer (or failed probe), after the scheduler has it. */
   onAnswer?: () => void;
   /** The host went down or came back up. */
   onHealth?: (health: Health) => void;
@@ -45,12 +45,6 @@ export function createHostMonitor(options: HostMonitorOptions) {
   let stopped = true;
   let inFlight: Promise<void> | null = null;
   let again = false;
-
-  function publishResident(next: PsModel[]): void {
-    const before = models.map((m) => m.model).join('\n');
-    models = next;
-    if (models.map((m) => m.model).join('\n') !== before) hub.publish({ type: 'resident', models: models.map((m) => m.model) });
-  }
 
   function observe(event: Parameters<typeof nextHealth>[1]): void {
     const before = health;
@@ -82,7 +76,7 @@ export function createHostMonitor(options: HostMonitorOptions) {
       .ps(AbortSignal.timeout(options.probeTimeoutMs ?? 1500))
       .then((answer) => {
         observe({ kind: 'ok' });
-        publishResident(answer);
+        models = answer;
         if (
           !scheduler.observePs(
             answer.map((m) => ({ model: m.model, bytes: m.size })),
@@ -94,8 +88,9 @@ export function createHostMonitor(options: HostMonitorOptions) {
         options.onAnswer?.();
       })
       .catch((err: unknown) => {
-        publishResident([]);
+        models = [];
         observe({ kind: 'failed', reason: (err as Error).message ?? String(err) });
+        options.onAnswer?.();
       })
       .finally(() => {
         inFlight = null;

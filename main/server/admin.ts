@@ -31,6 +31,8 @@ export interface AdminDeps {
   residency: HostMonitor;
   /** Every host's address and health, for the hosts rows. */
   hosts: () => readonly HostStatus[];
+  /** Models some host holds. */
+  resident: () => readonly string[];
   clock: Clock;
   /** The `--manage-ollama` supervisor, or null when foreman leaves Ollama to the user. */
   supervisor?: OllamaSupervisor | null;
@@ -155,7 +157,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
       paused: snap.paused,
       current: snap.current,
       lanes: [...lanes.values()].sort((a, b) => Number(b.current) - Number(a.current) || a.model.localeCompare(b.model)),
-      resident: [...residency.resident],
+      resident: [...deps.resident()],
       memory: memoryView(snap),
       hosts: hostRows(snap, deps.hosts()),
       upstream: { url: deps.ollama.upstream.origin, up: residency.up },

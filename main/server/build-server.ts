@@ -47,6 +47,8 @@ export interface ServerCore {
   hub: EventHub;
   residency: HostMonitor;
   hostStatuses: () => readonly HostStatus[];
+  /** Models some host holds (the window's `resident` list). */
+  resident: () => readonly string[];
   metrics: Metrics;
   /** Which models Ollama has: the timeline gives no lane to one it does not. */
   models?: Pick<ModelCatalog, 'exists'>;
@@ -126,6 +128,7 @@ export function buildServer(core: ServerCore, options: ServerOptions): FastifyIn
     hub,
     residency: deps.residency,
     hosts: deps.hostStatuses,
+    resident: deps.resident,
     clock,
     supervisor: deps.supervisor ?? null,
     events: stream,

@@ -97,7 +97,12 @@ describe('two hosts behind one foreman', () => {
     expect(hostOf('gemma3:1b').size).toBe(1);
     expect([...hostOf('llama3.2:latest')][0]).not.toBe([...hostOf('gemma3:1b')][0]);
     // Each lane shows resident, whichever host holds it.
-    const queue = (await (await fetch(`${s.url}/foreman/queue`)).json()) as { lanes: { model: string; resident: boolean }[] };
+    await Promise.all(s.foreman.monitors.map((m) => m.refresh()));
+    const queue = (await (await fetch(`${s.url}/foreman/queue`)).json()) as {
+      lanes: { model: string; resident: boolean }[];
+      resident: string[];
+    };
+    expect([...queue.resident].sort()).toEqual(['gemma3:1b', 'llama3.2:latest']);
     expect(queue.lanes.map((l) => [l.model, l.resident]).sort()).toEqual([
       ['gemma3:1b', true],
       ['llama3.2:latest', true],
